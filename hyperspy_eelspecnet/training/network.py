@@ -1,0 +1,83 @@
+"""The EELSpecNet U-Net in plain Keras 3 (``keras`` and ``keras.ops`` only).
+
+The same code builds the paper's 218 M-parameter "10 by 10" network and
+the compact variants this package ships; it runs on the TensorFlow, JAX
+or PyTorch backend.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .config import NetworkConfig
+
+#: The paper's encoder filters (10 levels): 218,094,209 trainable parameters.
+PAPER_FILTERS = (64, 128, 256, 512, 1024, 2048, 2048, 2048, 2048, 2048)
+
+#: Named layouts. ``compact-10`` is the facts file's 1.2 M-parameter net.
+PRESETS: dict[str, NetworkConfig] = {
+    "paper-10x10": NetworkConfig(filters=PAPER_FILTERS),
+    "paper-9x9": NetworkConfig(filters=PAPER_FILTERS[:9]),
+    "compact-10": NetworkConfig(
+        filters=(16, 32, 64, 128, 128, 128, 128, 128, 128, 128)
+    ),
+    "tiny-6": NetworkConfig(filters=(4, 8, 8, 8, 8, 8)),
+}
+
+
+def build_unet(config: NetworkConfig, length: int | None = None, name: str = "eelspecnet"):
+    """Build the U-shaped fully convolutional network.
+
+    Parameters
+    ----------
+    config
+        Filters per encoding level (the depth is their number), kernel
+        size and output activation.
+    length
+        Number of channels of the input, or None for any multiple of
+        ``2**depth`` (the network is fully convolutional).
+    name
+        Name of the Keras model.
+
+    Returns
+    -------
+    keras.Model
+        Input and output of shape (batch, length, 1).
+
+    Notes
+    -----
+    Encoder: ``depth`` strided convolutions (stride 2, "same", ReLU).
+    Decoder: a transposed convolution per level back up, each output
+    concatenated with the encoder output of the same length, then a last
+    transposed convolution to one filter and the output activation.
+    Weights are initialised ``random_uniform`` as in the paper.
+    """
+    import keras
+
+    from ..layers import PositiveTanh
+
+    init = "random_uniform"
+    conv = dict(kernel_size=config.kernel_size, strides=2, padding="same",
+                kernel_initializer=init)
+    inputs = keras.Input(shape=(length, 1), name="spectrum")
+    skips = []
+    x = inputs
+    for level, filters in enumerate(config.filters):
+        x = keras.layers.Conv1D(filters, activation="relu", name=f"down_{level}", **conv)(x)
+        skips.append(x)
+    for level in range(len(config.filters) - 2, -1, -1):
+        x = keras.layers.Conv1DTranspose(
+            config.filters[level], activation="relu", name=f"up_{level}", **conv
+        )(x)
+        x = keras.layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
+    x = keras.layers.Conv1DTranspose(1, name="to_spectrum", **conv)(x)
+    if config.output_activation == "positive_tanh":
+        outputs = PositiveTanh(name="positive_tanh")(x)
+    else:
+        outputs = keras.layers.Activation(config.output_activation, name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def count_parameters(model) -> int:
+    """Number of trainable parameters of a Keras model."""
+    return int(sum(math.prod(w.shape) for w in model.trainable_weights))

@@ -1,0 +1,211 @@
+"""Train a network on spectra generated on the fly, with checkpoints.
+
+Every step draws a fresh batch from the generator, so no spectrum is seen
+twice. A run directory holds the configuration, the last checkpoint (the
+model with its optimiser state, and the generator's random state), and a
+history CSV; an interrupted run resumes from its checkpoint and, on the
+same backend, ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..alignment import alignment_shifts, shift_spectra
+from .config import TrainingConfig
+from .generator import GeneratedSet, SpectrumGenerator
+
+#: Batches drawn from the generator at once (checkpoints fall on these).
+_BLOCK = 8
+_HISTORY_FIELDS = ["step", "loss", "val_loss", "val_mse", "learning_rate", "elapsed_s"]
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train` leaves behind."""
+
+    run_dir: Path
+    model: object
+    steps: int
+    elapsed_s: float
+
+
+def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Turn generated spectra into the network's (input, target) arrays.
+
+    The same alignment as inference: each distorted spectrum is moved by
+    whole channels so that its maximum sits on the trained ZLP channel,
+    its target moved with it; then the offset is added to both.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Float32 arrays of shape (n, channels, 1).
+    """
+    gen = config.generator
+    shifts = alignment_shifts(batch.distorted, gen.zlp_channel)
+    x = shift_spectra(batch.distorted, shifts, gen.channels) + config.offset
+    y = shift_spectra(batch.target, shifts, gen.channels) + config.offset
+    return x[..., None].astype(np.float32), y[..., None].astype(np.float32)
+
+
+def _learning_rate_schedule(config: TrainingConfig):
+    import keras
+
+    opt = config.optimiser
+    warmup = min(opt.warmup_steps, config.steps - 1)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=opt.learning_rate * 1e-2 if warmup else opt.learning_rate,
+        decay_steps=max(config.steps - warmup, 1),
+        alpha=opt.final_learning_rate_fraction,
+        warmup_target=opt.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def compile_model(model, config: TrainingConfig) -> None:
+    """Compile with Adam, the configured loss and MSE as a metric."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(
+            learning_rate=_learning_rate_schedule(config),
+            clipnorm=config.optimiser.clipnorm,
+        ),
+        loss=config.loss,
+        metrics=["mse"],
+    )
+
+
+def _seed_everything(seed: int) -> None:
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def validation_seed(seed: int) -> int:
+    """Seed of a run's validation set; evaluation must use neither."""
+    return seed + 1
+
+
+def train(
+    config: TrainingConfig,
+    run_dir: str | Path,
+    *,
+    show_progressbar: bool = True,
+    stop_after: int | None = None,
+) -> TrainingResult:
+    """Train (or resume training) a network described by ``config``.
+
+    Parameters
+    ----------
+    config
+        The full training configuration.
+    run_dir
+        Directory of the run. If it holds a checkpoint of the same
+        configuration, training resumes from it.
+    show_progressbar
+        Show a progress bar over the steps.
+    stop_after
+        Stop (with a checkpoint) after this many steps in total, as if
+        interrupted; None trains to ``config.steps``.
+
+    Returns
+    -------
+    TrainingResult
+    """
+    import keras
+
+    from ..layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from .network import build_unet
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint, state_file = run_dir / "checkpoint.keras", run_dir / "state.json"
+    _check_same_config(config, run_dir / "config.yaml")
+    _seed_everything(config.seed)
+
+    generator = SpectrumGenerator(config.generator, seed=config.seed)
+    val_x, val_y = network_pairs(
+        SpectrumGenerator(config.generator, validation_seed(config.seed)).generate(
+            config.validation_size
+        ),
+        config,
+    )
+    if checkpoint.exists() and state_file.exists():
+        model = keras.saving.load_model(checkpoint)
+        state = json.loads(state_file.read_text())
+        generator.rng.bit_generator.state = state["rng"]
+        step, elapsed = state["step"], state["elapsed_s"]
+    else:
+        model = build_unet(config.network, config.generator.channels, name=config.name)
+        compile_model(model, config)
+        step, elapsed = 0, 0.0
+        _write_history_header(run_dir / "history.csv")
+
+    end = min(config.steps, stop_after or config.steps)
+    every = -(-config.checkpoint_every // _BLOCK) * _BLOCK
+    losses: list[float] = []
+    start = time.perf_counter() - elapsed
+    bar = tqdm(total=config.steps, initial=step, disable=not show_progressbar,
+               desc=f"training {config.name}", unit="step")
+    while step < end:
+        n_batches = min(_BLOCK, end - step)
+        x, y = network_pairs(generator.generate(n_batches * config.batch_size), config)
+        for i in range(n_batches):
+            rows = slice(i * config.batch_size, (i + 1) * config.batch_size)
+            losses.append(float(model.train_on_batch(x[rows], y[rows])[0]))
+        step += n_batches
+        bar.update(n_batches)
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.6f}")
+        if step % every == 0 or step == end:
+            elapsed = time.perf_counter() - start
+            _checkpoint(model, generator, run_dir, step, elapsed, losses, val_x, val_y)
+            losses = []
+    bar.close()
+    return TrainingResult(run_dir, model, step, time.perf_counter() - start)
+
+
+def _check_same_config(config: TrainingConfig, path: Path) -> None:
+    if path.exists():
+        saved = TrainingConfig.from_yaml(path)
+        if saved != config:
+            raise ValueError(
+                f"{path.parent} holds a run of a different configuration; "
+                "use a new run directory or delete the old one"
+            )
+    else:
+        config.to_yaml(path)
+
+
+def _write_history_header(path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerow(_HISTORY_FIELDS)
+
+
+def _checkpoint(model, generator, run_dir, step, elapsed, losses, val_x, val_y) -> None:
+    """Validate, append to the history, and save model and state atomically."""
+    scores = model.evaluate(val_x, val_y, batch_size=256, verbose=0, return_dict=True)
+    val_loss, val_mse = scores["loss"], scores["mse"]
+    lr = model.optimizer.learning_rate
+    with open(run_dir / "history.csv", "a", newline="") as f:
+        csv.writer(f).writerow([step, np.mean(losses) if losses else np.nan, val_loss,
+                                val_mse, float(np.asarray(lr)), round(elapsed, 1)])
+    tmp = run_dir / "checkpoint.tmp.keras"
+    model.save(tmp)
+    os.replace(tmp, run_dir / "checkpoint.keras")
+    state = {"step": step, "elapsed_s": elapsed, "rng": generator.rng.bit_generator.state}
+    (run_dir / "state.tmp.json").write_text(json.dumps(state))
+    os.replace(run_dir / "state.tmp.json", run_dir / "state.json")

@@ -1,0 +1,184 @@
+"""Export a trained network as a model directory that inference can load.
+
+The directory holds ``model.keras``, ``card.json`` (the model card),
+``config.yaml`` (the full training configuration) and a test input with
+its expected output. Export reloads the written model and re-predicts
+the test input; it refuses to write a model whose reload disagrees.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..metrics import fwhm
+from .config import TrainingConfig
+from .generator import SpectrumGenerator
+from .network import count_parameters
+from .train import network_pairs
+
+#: Seed of the export's test spectra and domain measurement; no training
+#: run uses it (training uses its seed and seed + 1).
+EXPORT_SEED = 777_000_001
+_TEST_SPECTRA = 4
+_DOMAIN_SPECTRA = 2000
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _hardware() -> str:
+    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs".strip()
+
+
+def _domain(config: TrainingConfig) -> dict:
+    """ZLP widths (channels) and channel counts the model was trained on."""
+    gen = config.generator
+    distorted = SpectrumGenerator(gen, EXPORT_SEED + 1).generate(_DOMAIN_SPECTRA).distorted
+    widths = fwhm(distorted)
+    return {
+        "zlp_fwhm_channels": [round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])],
+        "channels": [gen.min_channels or gen.channels, 2 * gen.channels],
+        "zlp_channel_range": list(gen.zlp_channel_range or (gen.zlp_channel,) * 2),
+    }
+
+
+def model_card(model, config: TrainingConfig, *, command: str = "",
+               training_time_s: float | None = None, steps: int | None = None) -> dict:
+    """The model card of a trained network (all but checksum and figures)."""
+    import keras
+
+    gen = config.generator
+    return {
+        "name": config.name,
+        "description": config.description,
+        "format_version": 1,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "architecture": {
+            "type": "1D U-Net (EELSpecNet)",
+            "filters": list(config.network.filters),
+            "depth": len(config.network.filters),
+            "kernel_size": config.network.kernel_size,
+            "output_activation": config.network.output_activation,
+            "trainable_parameters": count_parameters(model),
+        },
+        "preprocessing": {
+            "normalise": "unit_integral",
+            "offset": config.offset,
+            "zlp_channel": gen.zlp_channel,
+            "length": gen.channels,
+            "length_multiple": 2 ** len(config.network.filters),
+            "target": gen.target,
+        },
+        "calibration": {"channels": gen.channels, "dispersion_eV": gen.dispersion,
+                        "zlp_channel": gen.zlp_channel},
+        "domain": _domain(config),
+        "generator": gen.model_dump(mode="json"),
+        "training": {
+            "seed": config.seed,
+            "steps": steps if steps is not None else config.steps,
+            "batch_size": config.batch_size,
+            "spectra_seen": (steps if steps is not None else config.steps) * config.batch_size,
+            "loss": config.loss,
+            "optimiser": config.optimiser.model_dump(mode="json"),
+            "command": command,
+            "training_time_s": training_time_s,
+            "hardware": _hardware(),
+            "backend": keras.backend.backend(),
+            "keras_version": keras.__version__,
+        },
+        "evaluation": {},
+        "limitations": [
+            "Trained on generated spectra only; check restorations of real "
+            "data with the re-convolution test (eelspecnet evaluate --real).",
+            "Each spectrum is aligned on its maximum: the ZLP must be the "
+            "highest peak.",
+        ],
+    }
+
+
+def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
+                 command: str = "", training_time_s: float | None = None,
+                 steps: int | None = None, overwrite: bool = False) -> Path:
+    """Write a model directory and check that it reloads identically.
+
+    Parameters
+    ----------
+    model
+        The trained Keras model.
+    config
+        Its training configuration.
+    out_dir
+        Directory to create (e.g. ``hyperspy_eelspecnet/models/<name>``).
+    command, training_time_s, steps
+        Provenance recorded in the card.
+    overwrite
+        Replace an existing directory.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
+    Raises
+    ------
+    RuntimeError
+        If the reloaded model's predictions differ from the trained one's
+        (nothing is written then).
+    """
+    import keras
+
+    from ..layers import PositiveTanh  # noqa: F401  (registers the layer)
+
+    from .network import build_unet
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"{out_dir} exists; pass overwrite=True to replace it")
+    tmp = out_dir.with_name(out_dir.name + ".exporting")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        # Trained at a fixed length; exported for any multiple of 2**depth.
+        trained = model
+        model = build_unet(config.network, None, name=config.name)
+        model.set_weights(trained.get_weights())
+        model.save(tmp / "model.keras")
+        test_input, _ = network_pairs(
+            SpectrumGenerator(config.generator, EXPORT_SEED).generate(_TEST_SPECTRA), config
+        )
+        expected = np.asarray(model.predict_on_batch(test_input))
+        reloaded = keras.saving.load_model(tmp / "model.keras", compile=False)
+        again = np.asarray(reloaded.predict_on_batch(test_input))
+        if not np.allclose(again, expected, rtol=1e-5, atol=1e-7):
+            raise RuntimeError(
+                "the saved model predicts differently from the trained one "
+                f"(max difference {np.abs(again - expected).max():.3g}); not exported"
+            )
+        np.save(tmp / "test_input.npy", test_input)
+        np.save(tmp / "test_output.npy", expected)
+        config.to_yaml(tmp / "config.yaml")
+        card = model_card(model, config, command=command,
+                          training_time_s=training_time_s, steps=steps)
+        card["weights_sha256"] = _sha256(tmp / "model.keras")
+        write_card(tmp, card)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return out_dir
+
+
+def write_card(model_dir: str | Path, card: dict) -> None:
+    """Write ``card.json`` (sorted, indented: a readable diff in review)."""
+    Path(model_dir, "card.json").write_text(json.dumps(card, indent=2) + "\n")

@@ -1,0 +1,27 @@
+"""Example data sets, in the manner of :mod:`exspy.data`.
+
+Functions
+---------
+nanowire_spectrum_image
+    Simulate a silver-nanowire near-zero-loss EELS spectrum image.
+silver_nanowire
+    Load the bundled simulation (``silver_nanowire.dm4``).
+silver_nanowire_truth
+    Its ground truth.
+write_bundled_nanowire
+    Regenerate the bundled file.
+"""
+
+from hyperspy_eelspecnet.data.nanowire import (
+    nanowire_spectrum_image,
+    silver_nanowire,
+    silver_nanowire_truth,
+    write_bundled_nanowire,
+)
+
+__all__ = [
+    "nanowire_spectrum_image",
+    "silver_nanowire",
+    "silver_nanowire_truth",
+    "write_bundled_nanowire",
+]

@@ -46,7 +46,7 @@ def _domain(config: TrainingConfig) -> dict:
     widths = fwhm(distorted)
     return {
         "zlp_fwhm_channels": [round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])],
-        "channels": [gen.min_channels or gen.channels, 2 * gen.channels],
+        "channels": [gen.channels // 2, 2 * gen.channels],
         "zlp_channel_range": list(gen.zlp_channel_range or (gen.zlp_channel,) * 2),
     }
 

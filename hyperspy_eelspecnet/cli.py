@@ -16,7 +16,7 @@ def _train(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "commands.txt", "a") as f:
-        f.write(shlex.join(["eelspecnet", *sys.argv[1:]]) + "\n")
+        f.write(shlex.join(["eelspecnet", *args.argv]) + "\n")
     result = train(config, run_dir, stop_after=args.stop_after)
     print(f"trained {result.steps} steps in {result.elapsed_s:.0f} s; run in {run_dir}")
     return 0
@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eelspecnet`` command."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     return args.func(args)
 
 

@@ -1,0 +1,181 @@
+"""The training-spectrum generator: ranges, shapes, areas, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.training import (
+    ContinuumConfig,
+    GeneratorConfig,
+    ShapeWeights,
+    SpectrumGenerator,
+)
+
+PAPER = GeneratorConfig()
+
+
+def _continuum_only(**on) -> GeneratorConfig:
+    """Spectra made of the ZLP and one continuum, no noise, no peaks."""
+    return GeneratorConfig(
+        n_peaks=(0, 0), gaussian_noise=(0, 0), dark_mean=(0, 0), jitter_ev=0.0,
+        continua=ContinuumConfig(**on), otf_fwhm_channels=(7, 7),
+    )
+
+
+def test_paper_defaults_shapes_dtypes_and_unit_integrals():
+    batch = SpectrumGenerator(PAPER, seed=1).generate(600, with_psf=True)
+    for array in (batch.distorted, batch.target, batch.truth, batch.psf):
+        assert array.shape == (600, 2048) and array.dtype == np.float32
+    np.testing.assert_allclose(batch.distorted.sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(batch.target.sum(1), 1, rtol=1e-5)
+    # The quasi-Dirac ZLP sits at channel 400 and is 3 channels wide.
+    assert np.all(np.abs(batch.truth.argmax(1) - 400) <= 1)
+    np.testing.assert_allclose(np.median(fwhm(batch.truth)), 3.0, rtol=0.05)
+
+
+def test_paper_ranges_honoured():
+    batch = SpectrumGenerator(PAPER, seed=2).generate(1000)
+    p = batch.params
+    assert 7 <= p["otf_fwhm"].min() and p["otf_fwhm"].max() <= 40
+    assert 1e-8 <= p["noise"].min() and p["noise"].max() <= 1e-3
+    assert np.isnan(p["zlp_counts"]).all()
+    assert np.all(np.abs(p["zlp_centre"] - 400) <= 0.5)
+    # Distorted ZLP widths follow the OTF widths (7-40 channels, plus jitter).
+    widths = fwhm(batch.distorted)
+    assert 6 < np.nanmin(widths) and np.nanmax(widths) < 60
+
+
+def test_same_seed_same_spectra_other_seed_other_spectra():
+    a = SpectrumGenerator(PAPER, seed=3).generate(50)
+    b = SpectrumGenerator(PAPER, seed=3).generate(50)
+    c = SpectrumGenerator(PAPER, seed=4).generate(50)
+    np.testing.assert_array_equal(a.distorted, b.distorted)
+    assert not np.allclose(a.distorted, c.distorted)
+
+
+def test_peaks_lie_from_zero_ev_to_the_last_channels():
+    config = GeneratorConfig(n_peaks=(1, 1), gaussian_noise=(0, 0), peak_fwhm_ev=(0.05, 0.05),
+                             peak_ratio=(300, 300))
+    batch = SpectrumGenerator(config, seed=5).generate(400)
+    loss = batch.truth.copy()
+    loss[:, :410] = 0  # drop the ZLP
+    peak_channel = loss.argmax(1)
+    assert peak_channel.min() >= 400 and peak_channel.max() <= 2046
+
+
+def test_zlp_position_range_and_truncation():
+    config = GeneratorConfig(zlp_channel_range=(64, 1024), min_channels=1100)
+    batch = SpectrumGenerator(config, seed=6).generate(500)
+    centre = batch.params["zlp_centre"]
+    assert 63.5 <= centre.min() and centre.max() <= 1024.5 and np.ptp(centre) > 800
+    n_valid = batch.params["n_valid"]
+    assert n_valid.min() >= 1100
+    rows = np.arange(500)
+    assert np.all(batch.distorted[rows, np.minimum(n_valid, 2047)][n_valid < 2048] == 0)
+
+
+def test_zlp_free_target_has_no_zlp_and_keeps_the_loss_scale():
+    config = GeneratorConfig(target="zlp_free", n_peaks=(3, 3))
+    batch = SpectrumGenerator(config, seed=7).generate(100)
+    zlp_region = slice(395, 406)
+    assert batch.target[:, zlp_region].max() < 0.05 * batch.truth[:, zlp_region].max()
+    # Target = truth minus ZLP, on the truth's unit-integral scale.
+    np.testing.assert_allclose(batch.target[:, 450:], batch.truth[:, 450:], rtol=1e-4, atol=1e-9)
+
+
+def test_poisson_noise_variance_equals_mean():
+    config = GeneratorConfig(poisson_probability=1.0, poisson_zlp_counts=(1e4, 1e4),
+                             read_noise_counts=(0, 0), n_peaks=(0, 0))
+    gen = SpectrumGenerator(config, seed=8)
+    batch = gen.generate(400, with_psf=True)
+    # Back to counts: the ZLP maximum was drawn at 1e4 counts.
+    noiseless = SpectrumGenerator(config.model_copy(update={"poisson_probability": 0.0,
+                                                              "gaussian_noise": (0, 0)}),
+                                  seed=8).generate(400)
+    scale = 1e4 / noiseless.distorted.max(1, keepdims=True)
+    counts = batch.distorted * scale
+    expected = noiseless.distorted * scale
+    window = slice(380, 420)  # well-exposed channels
+    residual = counts[:, window] - expected[:, window]
+    ratio = residual.var() / expected[:, window].mean()
+    assert 0.8 < ratio < 1.2
+    np.testing.assert_allclose(batch.params["zlp_counts"], 1e4)
+
+
+@pytest.mark.parametrize("shape", ["lorentzian", "gaussian", "voigt", "pearson7", "asymmetric"])
+def test_otf_shapes_have_the_drawn_width(shape):
+    weights = {k: 0.0 for k in ShapeWeights.model_fields} | {shape: 1.0}
+    config = GeneratorConfig(otf_shapes=ShapeWeights(**weights), jitter_ev=0.0, n_peaks=(0, 0),
+                             gaussian_noise=(0, 0), otf_fwhm_channels=(30, 30),
+                             zlp_fwhm_channels=0.3)
+    batch = SpectrumGenerator(config, seed=9).generate(20)
+    np.testing.assert_allclose(fwhm(batch.distorted), 30, rtol=0.06)
+
+
+def test_measured_otf_stretched_to_drawn_width(tmp_path):
+    x = np.arange(300.0)
+    recording = np.exp(-0.5 * ((x - 120) / 6.0) ** 2) * 1e5 + np.where(x > 120, 50.0 * np.exp(-(x - 120) / 40), 0)
+    path = tmp_path / "vacuum.txt"
+    path.write_text("\t".join(f"{v:.3f}" for v in recording))
+    config = GeneratorConfig(otf_shapes=ShapeWeights(lorentzian=0, measured=1),
+                             measured_zlp_files=(str(path),), jitter_ev=0.0, n_peaks=(0, 0),
+                             gaussian_noise=(0, 0), otf_fwhm_channels=(40, 40), zlp_fwhm_channels=0.3)
+    batch = SpectrumGenerator(config, seed=10).generate(5)
+    np.testing.assert_allclose(fwhm(batch.distorted), 40, rtol=0.05)
+
+
+def test_onset_is_zero_below_the_gap():
+    config = _continuum_only(onset_probability=1.0, onset_energy_channels=(300, 300),
+                             height_fraction=(0.01, 0.01))
+    truth = SpectrumGenerator(config, seed=11).generate(10).truth
+    loss = truth / truth.max(1, keepdims=True)
+    zlp_free = loss[:, 420:699]  # 20 channels past the ZLP up to the gap at 700
+    assert np.abs(zlp_free).max() < 1e-6
+    assert np.all(loss[:, 760] > 1e-4)
+
+
+def test_power_law_tail_decays():
+    config = _continuum_only(tail_probability=1.0, height_fraction=(0.01, 0.01))
+    truth = SpectrumGenerator(config, seed=12).generate(10).truth
+    tail = truth[:, 420:2000]
+    assert np.all(np.diff(tail, axis=1) <= 1e-12)
+    assert np.all(tail[:, 0] > 10 * tail[:, -1])
+
+
+def test_drude_plasmon_peaks_at_its_energy():
+    config = _continuum_only(drude_probability=1.0, drude_energy_channels=(500, 500),
+                             drude_width_channels=(50, 50), height_fraction=(0.01, 0.01))
+    truth = SpectrumGenerator(config, seed=13).generate(5).truth
+    loss = truth.copy()
+    loss[:, :450] = 0
+    np.testing.assert_allclose(loss.argmax(1), 900, atol=3)
+    # Peak height is the drawn fraction of the quasi-Dirac ZLP's height (1
+    # at its centre; the sampled maximum is up to 8 % lower off-centre).
+    np.testing.assert_allclose(loss.max(1) / truth.max(1), 0.01, rtol=0.09)
+
+
+def test_gain_varies_slowly_and_within_its_amplitude():
+    base = GeneratorConfig(n_peaks=(0, 0), gaussian_noise=(0, 0), dark_mean=(0, 0))
+    plain = SpectrumGenerator(base, seed=14).generate(20).distorted
+    gained = SpectrumGenerator(base.model_copy(update={"gain_amplitude": 0.05}), seed=14).generate(20).distorted
+    assert not np.allclose(plain, gained)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"n_peaks": (5, 2)},
+        {"otf_fwhm_channels": (40, 7)},
+        {"zlp_channel": 5000},
+        {"otf_shapes": {"lorentzian": 0}},
+        {"otf_shapes": {"measured": 1}},
+        {"n_peek": (0, 3)},
+    ],
+    ids=["peaks", "otf", "zlp", "no-shape", "measured-no-files", "typo"],
+)
+def test_bad_configs_are_rejected(bad):
+    with pytest.raises(ValidationError):
+        GeneratorConfig(**bad)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import median_filter, uniform_filter1d
 from skimage.metrics import structural_similarity
 
 from .richardson_lucy import convolve_psf
@@ -347,21 +347,51 @@ def _robust_std(values: np.ndarray, axis: int) -> np.ndarray:
     return MAD_TO_STD * np.nanmedian(np.abs(values - centre), axis=axis)
 
 
+def local_noise_sigma(spectra: np.ndarray, window: int = 9, span: int = 41) -> np.ndarray:
+    """Noise standard deviation channel by channel, from a high-pass filter.
+
+    Counting noise grows with the signal, so one figure for a whole
+    spectrum misjudges both its bright and its dim channels. Here the
+    ``window``-channel high-pass of :func:`highpass_noise_sigma` is
+    measured robustly (1.4826 times the median absolute value) over a
+    running ``span`` of channels around each channel.
+
+    Parameters
+    ----------
+    spectra
+        Array of shape (n, channels) or (channels,).
+    window
+        Odd length of the high-pass's moving average, at least 3.
+    span
+        Channels over which each channel's noise is estimated.
+
+    Returns
+    -------
+    numpy.ndarray
+        Noise standard deviation of the shape of ``spectra``.
+    """
+    y = _spectra(spectra)
+    highpass = np.abs(y - uniform_filter1d(y, size=window, axis=-1))
+    sigma = MAD_TO_STD * median_filter(highpass, size=(1, span), mode="nearest")
+    return (sigma * np.sqrt(window / (window - 1))).reshape(np.shape(spectra))
+
+
 def reconvolution_residual(
     restored: np.ndarray,
     measured: np.ndarray,
     psf: np.ndarray,
     region: np.ndarray,
-    noise_sigma: float | np.ndarray | None = None,
+    noise_sigma: float | np.ndarray | str | None = None,
 ) -> np.ndarray:
     """RMS of (measured - PSF * restored) over ``region``, in units of noise.
 
     The restoration is convolved ('same' size) with the PSF normalised
     to unit sum and centred on its maximum, as in Richardson-Lucy (see
-    `hyperspy_eelspecnet.richardson_lucy.convolve_psf`). A restoration
-    that explains the measurement leaves only its noise: about 1. Much
-    more than 1 means the restoration, blurred again, does not give back
-    what was measured.
+    `hyperspy_eelspecnet.richardson_lucy.convolve_psf`). Each channel's
+    residual is divided by the noise there; the RMS of that over
+    ``region`` is about 1 for a restoration that explains the
+    measurement, and much more than 1 when the restoration, blurred
+    again, does not give back what was measured.
 
     Parameters
     ----------
@@ -375,23 +405,30 @@ def reconvolution_residual(
         Boolean mask of shape (channels,) or of ``measured``'s shape: the
         channels compared.
     noise_sigma
-        Noise standard deviation of ``measured`` (scalar or one per
-        spectrum). If None, estimated by `highpass_noise_sigma` over
-        ``region``.
+        Noise standard deviation of ``measured``: a scalar, one per
+        spectrum, or one per channel. None estimates one figure per
+        spectrum over ``region`` with :func:`highpass_noise_sigma`
+        (dominated by the dim channels, where counting noise is lowest);
+        ``"local"`` estimates it channel by channel with
+        :func:`local_noise_sigma` (fair to counting noise, but lenient
+        next to the ZLP, whose curvature counts as noise there).
 
     Returns
     -------
     numpy.ndarray
-        Per-spectrum ratio of the residual's RMS to the noise.
+        Per-spectrum RMS of the residual in units of the noise.
     """
     measured_2d = _spectra(measured)
     residual = measured_2d - convolve_psf(_spectra(restored), psf)
-    rms = np.sqrt(_nan_stat(np.nanmean, _masked(residual, region) ** 2))
     if noise_sigma is None:
-        sigma = np.atleast_1d(highpass_noise_sigma(measured_2d, region))
+        sigma = highpass_noise_sigma(measured_2d, region).reshape(-1, 1)
+    elif isinstance(noise_sigma, str) and noise_sigma == "local":
+        sigma = local_noise_sigma(measured_2d)
     else:
-        sigma = np.ravel(np.asarray(noise_sigma, dtype=np.float64))
-    return _per_spectrum(rms / sigma, restored, measured)
+        sigma = np.asarray(noise_sigma, dtype=np.float64)
+        sigma = sigma.reshape(-1, 1) if sigma.ndim <= 1 else _spectra(sigma)
+    normalised = _masked(residual / sigma, region)
+    return _per_spectrum(np.sqrt(_nan_stat(np.nanmean, normalised**2)), restored, measured)
 
 
 def summarize(values: np.ndarray) -> dict[str, float]:

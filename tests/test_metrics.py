@@ -176,3 +176,14 @@ def test_summarize_ignores_nan() -> None:
     summary = metrics.summarize(values)
     assert summary == {"median": 50.0, "p5": 5.0, "p95": 95.0}
     assert all(np.isnan(v) for v in metrics.summarize(np.full(3, np.nan)).values())
+
+
+def test_local_noise_sigma_follows_counting_noise() -> None:
+    rng = np.random.default_rng(3)
+    level = np.linspace(100.0, 10000.0, 2000)  # a smooth ramp of counts
+    noisy = rng.poisson(np.tile(level, (20, 1))).astype(float)
+    sigma = metrics.local_noise_sigma(noisy)
+    ratio = sigma[:, 50:-50] / np.sqrt(level[50:-50])
+    np.testing.assert_allclose(np.median(ratio), 1.0, rtol=0.05)
+    # Dim and bright ends are told apart (10x in sigma).
+    assert np.median(sigma[:, 60:100]) * 5 < np.median(sigma[:, -100:-60])

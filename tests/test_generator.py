@@ -179,3 +179,14 @@ def test_gain_varies_slowly_and_within_its_amplitude():
 def test_bad_configs_are_rejected(bad):
     with pytest.raises(ValidationError):
         GeneratorConfig(**bad)
+
+
+@pytest.mark.parametrize("centred, spread", [(True, 0.1), (False, 0.6)])
+def test_centred_jitter_keeps_the_energy_zero(centred, spread):
+    """With centred jitter the measured ZLP's centroid is the true centre."""
+    config = GeneratorConfig(jitter_centred=centred, n_peaks=(0, 0), gaussian_noise=(0, 0),
+                             otf_shapes=ShapeWeights(lorentzian=0, gaussian=1))
+    batch = SpectrumGenerator(config, seed=15).generate(300)
+    centroid = (batch.distorted * np.arange(2048)).sum(1)
+    offset = np.std(centroid - batch.params["zlp_centre"])
+    assert (offset < spread) if centred else (offset > spread)

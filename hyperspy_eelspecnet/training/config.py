@@ -112,6 +112,13 @@ class GeneratorConfig(_Strict):
     peak_ratio: Range = (300.0, 4000.0)
     jitter_ev: float = Field(0.05, ge=0)
     jitter_copies: int = Field(25, ge=1)
+    jitter_centred: bool = Field(
+        False,
+        description="put the energy zero at the mean of the jitter shifts "
+        "(the time-averaged beam energy) instead of at the first, unshifted "
+        "copy as the paper does: a network aligned on the measured ZLP can "
+        "then place the restored ZLP exactly",
+    )
     otf_fwhm_channels: Range = (7.0, 40.0)
     otf_shapes: ShapeWeights = ShapeWeights()
     measured_zlp_files: tuple[str, ...] = ()

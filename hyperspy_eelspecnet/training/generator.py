@@ -303,6 +303,8 @@ class SpectrumGenerator:
             cfg.jitter_ev / cfg.dispersion
         )
         shifts[:, 0] = 0.0
+        if cfg.jitter_centred:
+            shifts -= shifts.mean(axis=1, keepdims=True)
         low = np.floor(shifts)
         frac = shifts - low
         kernel = np.zeros((n, size))

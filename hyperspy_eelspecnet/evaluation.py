@@ -60,6 +60,7 @@ class Evaluation:
     seed: int
     sizes: dict[str, int]
     methods: list[str]
+    jitter_centred: bool = True
     values: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
@@ -76,7 +77,8 @@ class Evaluation:
         """Write the summary with the seed and set sizes."""
         Path(path).write_text(json.dumps(
             {"seed": self.seed, "sizes": self.sizes, "methods": self.methods,
-             "summary": self.summary()}, indent=2) + "\n")
+             "jitter_centred": self.jitter_centred, "summary": self.summary()},
+            indent=2) + "\n")
 
 
 def check_seed(seed: int, models: list[ModelSpec]) -> None:
@@ -91,7 +93,7 @@ def check_seed(seed: int, models: list[ModelSpec]) -> None:
 
 
 def evaluation_sets(sizes: dict[str, int], seed: int = EVALUATION_SEED,
-                    channels: int = 2048) -> list[EvaluationSet]:
+                    channels: int = 2048, jitter_centred: bool = True) -> list[EvaluationSet]:
     """Draw the evaluation sets of the paper's protocol and beyond.
 
     Parameters
@@ -104,11 +106,17 @@ def evaluation_sets(sizes: dict[str, int], seed: int = EVALUATION_SEED,
         Seed of the first set; the others use ``seed + i``.
     channels
         Channels of the paper's sets.
+    jitter_centred
+        Put the energy zero at the mean jitter shift (see
+        :class:`~hyperspy_eelspecnet.training.GeneratorConfig`). The
+        paper's generator leaves the first copy unshifted, which moves
+        each measured spectrum by a random ~1 channel that no network
+        aligned on the measured ZLP can know.
     """
     from .training.config import GeneratorConfig
     from .training.generator import SpectrumGenerator
 
-    paper = GeneratorConfig(channels=channels)
+    paper = GeneratorConfig(channels=channels, jitter_centred=jitter_centred)
     recipes = {
         "noise": ("ZLP only, noise amplitude 1e-6..5e-4 (paper Fig. 4)",
                   paper.model_copy(update={"n_peaks": (0, 0), "gaussian_noise": (1e-6, 5e-4)})),
@@ -185,7 +193,7 @@ def measure(restored: np.ndarray, s: EvaluationSet, zlp_free: bool = False) -> d
 
 
 def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION_SEED,
-             rl_iterations: tuple[int, ...] = RL_ITERATIONS,
+             rl_iterations: tuple[int, ...] = RL_ITERATIONS, jitter_centred: bool = True,
              show_progressbar: bool = True) -> tuple[Evaluation, list[EvaluationSet], dict]:
     """Run models and Richardson-Lucy on fresh evaluation sets.
 
@@ -199,6 +207,8 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
         Seed of the evaluation sets; refused if a model trained on it.
     rl_iterations
         Richardson-Lucy iteration counts to compare.
+    jitter_centred
+        See :func:`evaluation_sets`.
     show_progressbar
         Show progress over sets and methods.
 
@@ -210,9 +220,9 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
     """
     specs = [resolve_model(m) for m in models]
     check_seed(seed, specs)
-    sets = evaluation_sets(sizes, seed)
+    sets = evaluation_sets(sizes, seed, jitter_centred=jitter_centred)
     methods = [s.name for s in specs] + [f"RL-{i}" for i in rl_iterations]
-    result = Evaluation(seed, {s.name: len(s.distorted) for s in sets}, methods)
+    result = Evaluation(seed, {s.name: len(s.distorted) for s in sets}, methods, jitter_centred)
     restorations: dict = {}
     steps = tqdm(total=len(sets) * len(methods), disable=not show_progressbar, desc="evaluate")
     for s in sets:

@@ -1,0 +1,84 @@
+"""deconvolve_eelspecnet against exspy's Richardson-Lucy on the same lazy map.
+
+Usage: python benchmarks/bench_deconvolve.py [--nav 64] [--channels 2048]
+       [--model nzeels-2048] [--exspy-spectra 256]
+
+Builds a nav x nav x channels lazy EELS map of generated spectra, times
+``deconvolve_eelspecnet`` on the whole map and exspy's
+``richardson_lucy_deconvolution`` (50 iterations) on its first
+``--exspy-spectra`` spectra (exspy is too slow for the whole map here),
+and prints spectra per second for both and their ratio, from one run.
+The network is loaded before timing (it is loaded once per process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+
+def make_map(nav: int, channels: int):
+    """A lazy EELS map of generated spectra (ZLP at channel 400)."""
+    import exspy
+
+    from hyperspy_eelspecnet.training import GeneratorConfig, SpectrumGenerator
+
+    config = GeneratorConfig(channels=channels, jitter_centred=True)
+    data = SpectrumGenerator(config, seed=11).generate(nav * nav).distorted * 1e6
+    s = exspy.signals.EELSSpectrum(data.reshape(nav, nav, channels))
+    axis = s.axes_manager.signal_axes[0]
+    axis.scale, axis.offset, axis.units = 0.005, -2.0, "eV"
+    return s.as_lazy()
+
+
+def main() -> None:
+    import hyperspy_eelspecnet  # noqa: F401
+    from hyperspy_eelspecnet.registry import load_network, resolve_model
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nav", type=int, default=64)
+    parser.add_argument("--channels", type=int, default=2048)
+    parser.add_argument("--model", default="nzeels-2048")
+    parser.add_argument("--exspy-spectra", type=int, default=256)
+    parser.add_argument("--iterations", type=int, default=50)
+    args = parser.parse_args()
+
+    s = make_map(args.nav, args.channels)
+    spec = resolve_model(args.model)
+    load_network(str(spec.path), spec.sha256)
+    n = args.nav * args.nav
+    print(f"{os.cpu_count()} CPUs; lazy map {args.nav}x{args.nav}x{args.channels}")
+
+    start = time.perf_counter()
+    s.deconvolve_eelspecnet(args.model).compute(show_progressbar=False)
+    ours = n / (time.perf_counter() - start)
+
+    subset = s.inav[:, :1].isig[:]  # a row of spectra, then the first ones
+    flat = subset.data.reshape(-1, args.channels)[: args.exspy_spectra].compute()
+    import exspy
+
+    small = exspy.signals.EELSSpectrum(flat)
+    zlp = np.zeros(args.channels)
+    zlp[400 - 50: 400 + 51] = np.exp(-0.5 * (np.arange(-50, 51) / 8.0) ** 2)
+    psf = exspy.signals.EELSSpectrum(zlp)
+    start = time.perf_counter()
+    small.richardson_lucy_deconvolution(psf, iterations=args.iterations, show_progressbar=False)
+    theirs = len(flat) / (time.perf_counter() - start)
+
+    start = time.perf_counter()
+    s.richardson_lucy(psf, iterations=args.iterations).compute(show_progressbar=False)
+    our_rl = n / (time.perf_counter() - start)
+
+    print(f"deconvolve_eelspecnet ({spec.name}): {ours:9.1f} spectra/s ({n} spectra)")
+    print(f"richardson_lucy, ours, {args.iterations} it.: {our_rl:9.1f} spectra/s ({n} spectra)")
+    print(f"exspy richardson_lucy_deconvolution, {args.iterations} it.: "
+          f"{theirs:9.1f} spectra/s ({len(flat)} spectra)")
+    print(f"ratio EELSpecNet / exspy RL: {ours / theirs:.1f}x; "
+          f"our RL / exspy RL: {our_rl / theirs:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -56,8 +56,7 @@ def main() -> None:
     s.deconvolve_eelspecnet(args.model).compute(show_progressbar=False)
     ours = n / (time.perf_counter() - start)
 
-    subset = s.inav[:, :1].isig[:]  # a row of spectra, then the first ones
-    flat = subset.data.reshape(-1, args.channels)[: args.exspy_spectra].compute()
+    flat = s.data.reshape(-1, args.channels)[: args.exspy_spectra].compute()
     import exspy
 
     small = exspy.signals.EELSSpectrum(flat)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-_METHODS = ("deconvolve_eelspecnet", "richardson_lucy")
+from importlib import import_module
+
+#: Method name to the module (in this package) that defines it.
+_METHODS = {
+    "deconvolve_eelspecnet": "signal_methods",
+    "richardson_lucy": "signal_methods",
+    "line_profile": "line_profile",
+}
 
 
 def register_methods() -> None:
@@ -13,7 +20,5 @@ def register_methods() -> None:
     """
     from exspy.signals import EELSSpectrum
 
-    from . import signal_methods
-
-    for name in _METHODS:
-        setattr(EELSSpectrum, name, getattr(signal_methods, name))
+    for name, module in _METHODS.items():
+        setattr(EELSSpectrum, name, getattr(import_module(f".{module}", __package__), name))

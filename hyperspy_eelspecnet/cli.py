@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 
@@ -31,6 +32,69 @@ def _config_path(name: str) -> Path:
     if shipped.exists():
         return shipped
     raise SystemExit(f"no training config {name!r}: give a YAML file or a shipped name")
+
+
+def _export(args: argparse.Namespace) -> int:
+    import json
+
+    import keras
+
+    from .layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from .training.config import TrainingConfig
+    from .training.export import export_model
+
+    run = Path(args.run_dir)
+    state = json.loads((run / "state.json").read_text())
+    commands = (run / "commands.txt").read_text().splitlines()
+    out = export_model(
+        keras.saving.load_model(run / "checkpoint.keras"),
+        TrainingConfig.from_yaml(run / "config.yaml"), args.out,
+        command=commands[0] if commands else "", training_time_s=round(state["elapsed_s"]),
+        steps=state["step"], overwrite=args.overwrite,
+    )
+    print(f"exported {run} (step {state['step']}) to {out}")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from . import evaluation, real_data
+    from .registry import list_models
+
+    models = args.model or sorted(list_models())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    command = shlex.join(["eelspecnet", *args.argv])
+    if args.real:
+        results = real_data.evaluate_real(args.real, args.dispersion, models)
+        table = real_data.format_real_table(results)
+        header = f"Real spectra in {args.real} ({args.dispersion} eV/channel)"
+        _write_table(out / "real_data.md", header, command, table)
+        return 0
+    sizes = evaluation.DEFAULT_SIZES if args.n is None else {
+        name: args.n for name in evaluation.DEFAULT_SIZES}
+    result, sets, restorations = evaluation.evaluate(
+        models, sizes, seed=args.seed, rl_iterations=tuple(args.rl_iterations),
+        jitter_centred=not args.paper_jitter)
+    result.to_json(out / "evaluation.json")
+    header = (f"Models {', '.join(models)} against Richardson-Lucy; seed {args.seed}; "
+              f"spectra per set {result.sizes}; jitter "
+              f"{'centred' if result.jitter_centred else 'as in the paper'}")
+    _write_table(out / "evaluation.md", header, command, evaluation.format_table(result))
+    from .evaluation_plots import write_plots
+
+    widths = result.values.get("widths", {})
+    quasi_dirac = [m for m in result.methods
+                   if not m.startswith("RL-") and "fwhm_recovery" in widths.get(m, {})]
+    for path in write_plots(result, sets, restorations, out, quasi_dirac[0] if quasi_dirac else None):
+        print(f"figure: {path}")
+    return 0
+
+
+def _write_table(path: Path, header: str, command: str, table: str) -> None:
+    text = f"{header}.\n\nMade with `{command}`.\n\n{table}\n"
+    path.write_text(text)
+    print(text)
+    print(f"table: {path}")
 
 
 def _deconvolve(args: argparse.Namespace) -> int:
@@ -84,6 +148,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop with a checkpoint after this many steps in total")
     p.set_defaults(func=_train)
 
+    p = sub.add_parser("export", help="export a training run as a model directory")
+    p.add_argument("run_dir", help="run directory of eelspecnet train")
+    p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
+    p.set_defaults(func=_export)
+
+    from .evaluation import EVALUATION_SEED, RL_ITERATIONS
+
+    p = sub.add_parser("evaluate", help="the paper's evaluation, or checks on real spectra")
+    p.add_argument("--model", action="append", metavar="NAME|PATH",
+                   help="model to evaluate (repeatable; default: every shipped model)")
+    p.add_argument("--n", type=int, default=None,
+                   help="spectra per evaluation set (default: the paper's sizes)")
+    p.add_argument("--seed", type=int, default=EVALUATION_SEED)
+    p.add_argument("--rl-iterations", type=int, nargs="*", default=list(RL_ITERATIONS))
+    p.add_argument("--paper-jitter", action="store_true",
+                   help="leave the first jitter copy unshifted, as the paper's generator")
+    p.add_argument("--real", metavar="DIR", default=None,
+                   help="check restorations of measured spectra (vacuum_*.txt and others)")
+    p.add_argument("--dispersion", type=float, default=None,
+                   help="eV per channel of the --real spectra")
+    p.add_argument("--out", default="evaluation", metavar="DIR")
+    p.set_defaults(func=_evaluate)
+
     p = sub.add_parser("deconvolve", help="deconvolve spectrum-image files into .zspy files")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help=".dm4/.dm3/.hspy/.zspy files, folders of them or glob patterns")
@@ -107,9 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eelspecnet`` command."""
+    # exspy 0.3 imports HyperSpy 2.5's lazy classes the deprecated way.
+    warnings.filterwarnings("ignore", message="Importing `Lazy")
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     args.argv = argv
+    if args.command == "evaluate" and args.real and args.dispersion is None:
+        parser.error("--real needs --dispersion (eV per channel of those spectra)")
     return args.func(args)
 
 

@@ -34,6 +34,9 @@ from .richardson_lucy import richardson_lucy_kernel
 #: Seed of the evaluation sets: not a training seed (see ``check_seed``).
 EVALUATION_SEED = 20221017
 RL_ITERATIONS = (10, 25, 50, 100)
+#: Spectra per set: the paper's 4000/4000/2000, and our extra sets.
+DEFAULT_SIZES = {"noise": 4000, "widths": 4000, "fidelity": 2000, "shifted": 2000,
+                 "poisson": 2000, "channels-1024": 500, "channels-4096": 500}
 #: Channels this far past the ZLP maximum count as "far from the ZLP".
 FAR_FROM_ZLP = 200
 #: The loss region starts this many channels past the ZLP maximum.

@@ -99,8 +99,11 @@ def write_plots(evaluation: Evaluation, sets: list[EvaluationSet], restorations:
             evaluation, "widths",
             ["fwhm_recovery", "fwtm_recovery", "fwhm_error", "fwtm_error"],
             out_dir / "zlp_widths.png", "ZLP FWHM/FWTM recovery and relative error"))
-        if model and "RL-50" in evaluation.methods and model in restorations["widths"]:
-            written.append(plot_examples(by_name, restorations, out_dir / "examples.png", model))
+        rl = [m for m in evaluation.methods if m.startswith("RL-")]
+        if model and rl and model in restorations["widths"]:
+            shown = "RL-50" if "RL-50" in rl else rl[-1]
+            written.append(plot_examples(by_name, restorations, out_dir / "examples.png",
+                                         model, shown))
     if "fidelity" in by_name:
         written.append(plot_violins(evaluation, "fidelity", ["ssim", "loss_region_error"],
                                     out_dir / "fidelity.png", "Fidelity"))

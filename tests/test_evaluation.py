@@ -1,0 +1,73 @@
+"""eelspecnet evaluate and export, end to end on tiny inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import tiny_config
+
+from hyperspy_eelspecnet.cli import main
+from hyperspy_eelspecnet.evaluation import check_seed, evaluation_sets, measure
+from hyperspy_eelspecnet.registry import resolve_model
+
+REAL = Path(__file__).parents[2] / "shared" / "realdata" / "ws2_25meV"
+
+
+def test_evaluate_writes_table_and_plots(tiny_model, tmp_path, capsys):
+    out = tmp_path / "ev"
+    code = main(["evaluate", "--model", str(tiny_model), "--n", "12",
+                 "--rl-iterations", "2", "5", "--out", str(out)])
+    assert code == 0
+    table = (out / "evaluation.md").read_text()
+    assert "eelspecnet evaluate --model" in table and "seed 20221017" in table
+    for measure_name in ("fwhm_recovery", "fwtm_error", "ssim", "mse", "noise_variance_ratio"):
+        assert measure_name in table
+    assert "| tiny-test | RL-2 | RL-5 |" in table
+    summary = json.loads((out / "evaluation.json").read_text())
+    assert summary["sizes"]["widths"] == 12
+    for figure in ("noise_variance.png", "zlp_widths.png", "fidelity.png", "examples.png"):
+        assert (out / figure).stat().st_size > 1000
+
+
+def test_measures_of_a_perfect_and_of_no_restoration():
+    s = evaluation_sets({"widths": 30}, seed=5)[0]
+    perfect = measure(s.truth.astype(float), s)
+    assert np.nanmedian(perfect["fwhm_recovery"]) == 1
+    assert np.nanmedian(perfect["ssim"]) == 1
+    none = measure(s.distorted.astype(float), s)
+    assert np.nanmedian(none["fwhm_recovery"]) == 0
+    assert np.nanmedian(none["noise_variance_ratio"]) == pytest.approx(1)
+
+
+def test_training_seed_is_refused(tiny_model):
+    spec = resolve_model(tiny_model)
+    with pytest.raises(ValueError, match="seed 1 was used to train or validate"):
+        check_seed(1, [spec])
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="shared/realdata is not beside the project")
+def test_evaluate_real_end_to_end(tiny_model, tmp_path):
+    out = tmp_path / "real"
+    assert main(["evaluate", "--real", str(REAL), "--dispersion", "0.025013",
+                 "--model", str(tiny_model), "--out", str(out)]) == 0
+    table = (out / "real_data.md").read_text()
+    for row in ("reconvolution_residual", "flat_noise_cut", "vacuum_zlp_fwhm_eV"):
+        assert row in table
+    assert "| none | tiny-test | RL-50 | RL-100 | RL-400 |" in table
+
+
+def test_export_command(tmp_path):
+
+    config = tiny_config(steps=8)
+    config.to_yaml(tmp_path / "tiny.yaml")
+    main(["train", str(tmp_path / "tiny.yaml"), "--run-dir", str(tmp_path / "run")])
+    assert main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "model")]) == 0
+    card = json.loads((tmp_path / "model" / "card.json").read_text())
+    assert card["training"]["steps"] == 8
+    assert card["training"]["command"].startswith("eelspecnet train")
+    assert resolve_model(tmp_path / "model").sha256 == card["weights_sha256"]
+    with pytest.raises(FileExistsError):
+        main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "model")])

@@ -69,6 +69,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         table = real_data.format_real_table(results)
         header = f"Real spectra in {args.real} ({args.dispersion} eV/channel)"
         _write_table(out / "real_data.md", header, command, table)
+        if args.update_cards:
+            _update_cards(models, "real_data", command, {
+                method: {k: real_data.summarize_real(v) for k, v in measures.items()}
+                for method, measures in results.items()})
         return 0
     sizes = evaluation.DEFAULT_SIZES if args.n is None else {
         name: args.n for name in evaluation.DEFAULT_SIZES}
@@ -76,6 +80,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         models, sizes, seed=args.seed, rl_iterations=tuple(args.rl_iterations),
         jitter_centred=not args.paper_jitter)
     result.to_json(out / "evaluation.json")
+    if args.update_cards:
+        summary = result.summary()
+        _update_cards(models, "evaluation", command, {
+            "seed": result.seed, "sizes": result.sizes,
+            "jitter_centred": result.jitter_centred, "summary": summary})
     header = (f"Models {', '.join(models)} against Richardson-Lucy; seed {args.seed}; "
               f"spectra per set {result.sizes}; jitter "
               f"{'centred' if result.jitter_centred else 'as in the paper'}")
@@ -88,6 +97,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     for path in write_plots(result, sets, restorations, out, quasi_dirac[0] if quasi_dirac else None):
         print(f"figure: {path}")
     return 0
+
+
+def _update_cards(models: list[str], section: str, command: str, figures: dict) -> None:
+    """Record figures and the command that made them in each model's card."""
+    from .registry import resolve_model
+    from .training.export import write_card
+
+    for name in models:
+        spec = resolve_model(name)
+        card = dict(spec.card)
+        card[section] = {"command": command, **figures}
+        write_card(spec.path, card)
+        print(f"updated {spec.path / 'card.json'} [{section}]")
 
 
 def _write_table(path: Path, header: str, command: str, table: str) -> None:
@@ -170,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dispersion", type=float, default=None,
                    help="eV per channel of the --real spectra")
     p.add_argument("--out", default="evaluation", metavar="DIR")
+    p.add_argument("--update-cards", action="store_true",
+                   help="record the figures and this command in each model's card")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("deconvolve", help="deconvolve spectrum-image files into .zspy files")

@@ -147,6 +147,15 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
     return results
 
 
+def summarize_real(values: np.ndarray) -> dict[str, float]:
+    """Median, minimum and maximum over spectra, ignoring NaN."""
+    v = np.asarray(values, dtype=float)
+    if np.isnan(v).all():
+        return {"median": None, "min": None, "max": None}
+    return {"median": float(np.nanmedian(v)), "min": float(np.nanmin(v)),
+            "max": float(np.nanmax(v))}
+
+
 def format_real_table(results: dict) -> str:
     """Markdown table of medians (min..max over spectra) per method."""
     methods = list(results)
@@ -155,8 +164,8 @@ def format_real_table(results: dict) -> str:
     for measure in measures:
         cells = []
         for method in methods:
-            v = np.asarray(results[method][measure], dtype=float)
-            cells.append("n/a" if np.isnan(v).all() else
-                         f"{np.nanmedian(v):.3g} ({np.nanmin(v):.3g}..{np.nanmax(v):.3g})")
+            s = summarize_real(results[method][measure])
+            cells.append("n/a" if s["median"] is None else
+                         f"{s['median']:.3g} ({s['min']:.3g}..{s['max']:.3g})")
         lines.append(f"| {measure} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -59,6 +59,19 @@ def test_evaluate_real_end_to_end(tiny_model, tmp_path):
     assert "| none | tiny-test | RL-50 | RL-100 | RL-400 |" in table
 
 
+def test_update_cards_records_figures_and_command(tiny_model, tmp_path):
+    import shutil
+
+    model = shutil.copytree(tiny_model, tmp_path / "model")
+    assert main(["evaluate", "--model", str(model), "--n", "6", "--rl-iterations", "2",
+                 "--out", str(tmp_path / "ev"), "--update-cards"]) == 0
+    card = json.loads((model / "card.json").read_text())
+    assert card["evaluation"]["command"].startswith("eelspecnet evaluate --model")
+    assert card["evaluation"]["summary"]["widths"]["tiny-test"]["fwhm_recovery"]["median"] is not None
+    # The weights' checksum still matches: only the card changed.
+    assert resolve_model(model).sha256 == card["weights_sha256"]
+
+
 def test_export_command(tmp_path):
 
     config = tiny_config(steps=8)

@@ -25,18 +25,22 @@ would give with the PSF zero-padded to the data's length.
 Zero-padding the FFTs to ``n_channels`` plus the PSF's longer reach on
 either side of its maximum makes the circular FFT convolution equal to
 the direct one on the data's channels: nothing wraps around onto them.
+`richardson_lucy_kernel` runs most of these FFTs in float32 with float64
+corrections (its notes say how, and how accurate it stays).
 """
 
 from __future__ import annotations
 
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import fft
 
-#: Spectra iterated together: blocks of this size keep the FFT work
-#: arrays in cache (about 1.7x faster than 2048 spectra at once).
-BLOCK_SPECTRA = 128
+#: Spectra iterated together (each FFT call transforms all of them):
+#: blocks of this size keep the work arrays in cache.
+BLOCK_SPECTRA = 32
 
 #: Blurred-estimate values whose magnitude is at most this fraction of the
 #: spectrum's largest blurred value count as zero in the ratio data/blur.
@@ -204,14 +208,61 @@ def _check_iterations(iterations: int) -> None:
         raise ValueError(f"iterations must be >= 1, got {iterations}; pass e.g. 50.")
 
 
-def _safe_ratio(data: np.ndarray, blurred: np.ndarray) -> np.ndarray:
-    """``data / blurred``, 0 where ``|blurred|`` is negligible in its row."""
+def _ratio_minus_one(residual: np.ndarray, blurred: np.ndarray, out: np.ndarray) -> None:
+    """Write ``residual / blurred`` into ``out``, -1 where ``blurred`` is negligible.
+
+    With ``residual = data - blurred`` this is ``data / blurred - 1``, the
+    ratio counting as 0 where ``|blurred|`` is at most `RATIO_EPSILON`
+    times the largest ``|blurred|`` of its spectrum. Arrays of shape
+    (n_groups, n_channels, width) (see `_Convolver`).
+    """
+    low, high = blurred.min(), blurred.max()
+    # Every channel is usable if the smallest value is above the floor of
+    # the largest magnitude of all spectra: the common case, checked
+    # without reducing each spectrum on its own.
+    if low > RATIO_EPSILON * max(high, -low):
+        np.divide(residual, blurred, out=out)
+        return
     magnitude = np.abs(blurred)
-    usable = magnitude > RATIO_EPSILON * magnitude.max(axis=-1, keepdims=True)
-    return np.divide(data, blurred, out=np.zeros_like(data), where=usable)
+    largest = np.ascontiguousarray(magnitude.transpose(0, 2, 1)).max(axis=-1)
+    usable = magnitude > RATIO_EPSILON * largest[:, None, :]
+    out[...] = -1.0
+    np.divide(residual, blurred, out=out, where=usable)
 
 
-def richardson_lucy_kernel(data: np.ndarray, psf: np.ndarray, iterations: int) -> np.ndarray:
+def _is_reference_iteration(iteration: int) -> bool:
+    """Whether the blur is computed in float64: at iterations 0, 2, 8, 32, 128, ..."""
+    return iteration == 0 or (
+        iteration & (iteration - 1) == 0 and iteration.bit_length() % 2 == 0
+    )
+
+
+def _thread_count(workers: int | None) -> int:
+    """Threads for ``workers``: None is 1, -1 all CPUs, -2 all but one, ..."""
+    if workers is None:
+        return 1
+    if isinstance(workers, bool) or not isinstance(workers, numbers.Integral) or workers == 0:
+        raise ValueError(
+            f"workers must be a non-zero integer or None, got {workers!r}; pass "
+            "e.g. workers=1, or -1 for all CPUs."
+        )
+    cpus = os.cpu_count() or 1
+    threads = int(workers) if workers > 0 else cpus + 1 + int(workers)
+    if threads < 1:
+        raise ValueError(
+            f"workers={workers} leaves no thread on {cpus} CPUs; pass -1 for all CPUs."
+        )
+    return threads
+
+
+def richardson_lucy_kernel(
+    data: np.ndarray,
+    psf: np.ndarray,
+    iterations: int,
+    *,
+    precision: str = "mixed",
+    workers: int | None = None,
+) -> np.ndarray:
     """Richardson-Lucy deconvolution of a block of spectra, as exspy does it.
 
     Reproduces ``exspy.signals.EELSSpectrum.richardson_lucy_deconvolution``
@@ -235,6 +286,16 @@ def richardson_lucy_kernel(data: np.ndarray, psf: np.ndarray, iterations: int) -
         result does not depend on the PSF's scale, as in exspy).
     iterations
         Number of iterations, an integer >= 1.
+    precision
+        "mixed" (default): float64 data and estimate, most FFTs in
+        float32 with float64 corrections (see the notes); about 1.5 times
+        as fast as "float64", where every FFT is float64.
+    workers
+        Threads deconvolving blocks of `BLOCK_SPECTRA` spectra in
+        parallel (each thread takes whole blocks; the FFTs inside a block
+        are single-threaded): None (default) or 1 for one thread, -1 for
+        all CPUs, -2 for all but one, and so on (as in `scipy.fft`).
+        Results do not depend on it.
 
     Returns
     -------
@@ -244,47 +305,225 @@ def richardson_lucy_kernel(data: np.ndarray, psf: np.ndarray, iterations: int) -
     Raises
     ------
     ValueError
-        If ``iterations`` is not an integer >= 1, the PSF holds NaN or
-        inf or has a sum <= 0, or the shapes of ``data`` and ``psf`` do
-        not match.
+        If ``iterations`` is not an integer >= 1, ``precision`` is not
+        "mixed" or "float64", ``workers`` is not None or a non-zero
+        integer (or leaves no thread), the PSF holds NaN or inf or has a
+        sum <= 0, or the shapes of ``data`` and ``psf`` do not match.
 
     Notes
     -----
+    Mixed precision: the data and the estimate are float64, but all FFTs
+    except a few run in float32 (complex64), each on a quantity small
+    next to the one it corrects, since a float32 FFT's error is about
+    1e-7 of the norm of what it transforms (a plain float32 kernel's
+    error would scale with the ZLP, not with the weak channels):
+
+    - the blurred estimate is computed in float64 at iterations 0, 2, 8,
+      32, 128, ... (each four times the last), and in the others as that
+      reference plus the float32 blur of the estimate's change since the
+      reference (float64 subtraction);
+    - the ratio is applied as ``data / blurred - 1`` (near 0 where the
+      blur fits the data), formed in float32 from ``data - blurred`` and
+      ``blurred``, each float64-accurate to float32's relative
+      precision; its correlation runs in float32 and the correlation of
+      1, computed once in float64, is added back in float64 before the
+      estimate is multiplied.
+
+    The result differs from exspy's by a few 1e-7 (relative) on typical
+    EELS data (a sharp ZLP, loss features down to 1e-3 of it), against
+    about 1e-5 with plain float32 FFTs; with ``precision="float64"`` by
+    round-off only (about 1e-13), at about 1.5 times the time.
+
+    Speed: with one PSF for all spectra, two spectra form the real and
+    imaginary parts of one complex FFT (about 10% faster than two real
+    FFTs). Each spectrum is first scaled by a power of two near the
+    inverse of its maximum, which changes no result (Richardson-Lucy is
+    scale-equivariant and the scaling is exact) but keeps the two
+    spectra of an FFT at a similar scale, so that neither adds much
+    round-off to the other. The spectra are processed in blocks of
+    `BLOCK_SPECTRA`, each block vectorised (all its spectra iterate
+    together), which bounds the work memory and keeps it in cache. The
+    FFT length is the shortest 5-smooth length
+    (``scipy.fft.next_fast_len(..., real=True)``) at which nothing wraps
+    around; the PSF's transforms are computed once (once per block for
+    one PSF per spectrum).
+
     Division guard: in the ratio ``data / blurred_estimate``, channels
     where the blurred estimate's magnitude is at most `RATIO_EPSILON`
     (1e-12) times the largest magnitude of that spectrum's blurred
     estimate count as zero and give a ratio of 0. exspy divides by them
     (giving inf or NaN where the blurred estimate is exactly 0); above
     the floor both divide alike. The floor also absorbs the FFT's
-    round-off (about 1e-16 of the maximum) where the direct convolution
-    would give exactly 0. An all-zero spectrum stays all zero (exspy
-    gives NaN).
-
-    The spectra are processed in blocks of `BLOCK_SPECTRA`, each block
-    vectorised (all its spectra iterate together), which bounds the work
-    memory and keeps it in cache.
+    round-off where the direct convolution would give exactly 0. An
+    all-zero spectrum stays all zero (exspy gives NaN).
 
     exspy accepts only a PSF of the data's length; for any other length
     the result equals exspy's with the PSF zero-padded to the data's
     length (which leaves the centring on the maximum unchanged).
     """
     _check_iterations(iterations)
+    if precision not in ("mixed", "float64"):
+        raise ValueError(f'precision must be "mixed" or "float64", got {precision!r}.')
+    threads = _thread_count(workers)
     shape = np.shape(data)
     spectra, psf = _checked_rows(data, psf)
-    n_fft = _fft_length(psf, spectra.shape[-1])
+    n_channels = spectra.shape[-1]
+    n_fft = _fft_length(psf, n_channels)
+    width = 2 if psf.shape[0] == 1 else 1
+    shared = _Operators(psf, n_channels, n_fft, width) if width == 2 else None
     result = np.empty_like(spectra)
-    for start in range(0, spectra.shape[0], BLOCK_SPECTRA):
-        rows = slice(start, start + BLOCK_SPECTRA)
-        transfer = _transfer_function(psf if psf.shape[0] == 1 else psf[rows], n_fft)
-        result[rows] = _iterate(spectra[rows], transfer, n_fft, iterations)
+
+    def deconvolve(rows: slice) -> None:
+        operators = shared
+        if operators is None:  # one PSF per spectrum: this block's rows
+            operators = _Operators(psf[rows], n_channels, n_fft, width)
+        result[rows] = _deconvolve_block(spectra[rows], operators, iterations, precision)
+
+    blocks = [slice(s, s + BLOCK_SPECTRA) for s in range(0, spectra.shape[0], BLOCK_SPECTRA)]
+    if threads == 1 or len(blocks) == 1:
+        for rows in blocks:
+            deconvolve(rows)
+    else:
+        with ThreadPoolExecutor(min(threads, len(blocks))) as pool:
+            for _ in pool.map(deconvolve, blocks):
+                pass
     return result.reshape(shape)
 
 
-def _iterate(spectra: np.ndarray, transfer: np.ndarray, n_fft: int, iterations: int) -> np.ndarray:
-    """The Richardson-Lucy iterations on one block of spectra."""
-    adjoint = transfer.conj()
-    estimate = spectra.copy()
-    for _ in range(iterations):
-        ratio = _safe_ratio(spectra, _apply(estimate, transfer, n_fft))
-        estimate *= _apply(ratio, adjoint, n_fft)
+def _as_pairs(array: np.ndarray) -> np.ndarray:
+    """Real view of shape (..., n, 2) of a C-contiguous complex (..., n) array."""
+    return array.view(array.real.dtype).reshape(array.shape + (2,))
+
+
+_COMPLEX = {np.float32: np.complex64, np.float64: np.complex128}
+
+
+class _Convolver:
+    """Zero-padded FFT convolutions of a block of spectra, in one precision.
+
+    The block is an array of shape (n_groups, n_channels, width). With
+    ``width`` 2 (one PSF for all spectra) the two spectra of a group are
+    the real and imaginary parts of one complex FFT; with ``width`` 1
+    (one PSF per spectrum) each spectrum has its own real FFT. Write the
+    input into ``head``; a call multiplies its FFT by a transfer function
+    (from `_Operators`) and returns a view of the result, in the same
+    layout (valid until the next call).
+    """
+
+    def __init__(
+        self, n_groups: int, n_channels: int, width: int, n_fft: int, dtype: type
+    ) -> None:
+        self.n_fft, self.n_channels, self.paired = n_fft, n_channels, width == 2
+        if self.paired:
+            self.buffer = np.zeros((n_groups, n_fft), dtype=_COMPLEX[dtype])
+            self.head = _as_pairs(self.buffer)[:, :n_channels]
+        else:
+            self.buffer = np.zeros((n_groups, n_fft), dtype=dtype)
+            self.head = self.buffer[:, :n_channels, None]
+
+    def __call__(self, transfer: np.ndarray) -> np.ndarray:
+        # Neither transform scales: the transfer functions hold 1 / n_fft.
+        if self.paired:
+            spectrum = fft.fft(self.buffer, axis=-1)
+            spectrum *= transfer
+            out = fft.ifft(spectrum, axis=-1, overwrite_x=True, norm="forward")
+            return _as_pairs(out)[:, : self.n_channels]
+        spectrum = fft.rfft(self.buffer, axis=-1)
+        spectrum *= transfer
+        out = fft.irfft(spectrum, n=self.n_fft, axis=-1, overwrite_x=True, norm="forward")
+        return out[:, : self.n_channels, None]
+
+
+class _Operators:
+    """Transfer functions of one PSF, or of one PSF per spectrum, for `_Convolver`.
+
+    Attributes: ``n_fft``; ``width`` (see `_Convolver`); ``blur64`` and
+    ``blur32``, the FFT of the centred PSF divided by ``n_fft`` (full and
+    exactly Hermitian for ``width`` 2, the rFFT half for ``width`` 1) in
+    complex128 and complex64; ``adjoint64`` and ``adjoint32``, their
+    conjugates (the correlation); ``adjoint_of_ones``, the float64
+    correlation of 1 over the data's channels, of shape (n_psf_rows,
+    n_channels, width).
+    """
+
+    def __init__(self, psf: np.ndarray, n_channels: int, n_fft: int, width: int) -> None:
+        self.n_fft, self.width = n_fft, width
+        half = _transfer_function(psf, n_fft)
+        ones = _apply(np.ones((psf.shape[0], n_channels)), half.conj(), n_fft)
+        self.adjoint_of_ones = np.repeat(ones[:, :, None], width, axis=-1)
+        half /= n_fft  # for `_Convolver`'s unscaled inverse FFT
+        if width == 2:
+            self.blur64 = np.empty((psf.shape[0], n_fft), dtype=np.complex128)
+            self.blur64[:, : half.shape[-1]] = half
+            self.blur64[:, half.shape[-1] :] = half[:, 1 : (n_fft + 1) // 2][:, ::-1].conj()
+        else:
+            self.blur64 = half
+        self.blur32 = self.blur64.astype(np.complex64)
+        self.adjoint64, self.adjoint32 = self.blur64.conj(), self.blur32.conj()
+
+
+def _deconvolve_block(
+    spectra: np.ndarray, operators: _Operators, iterations: int, precision: str
+) -> np.ndarray:
+    """Richardson-Lucy on a block of spectra of shape (n, n_channels), float64 out."""
+    n_spectra, n_channels = spectra.shape
+    width = operators.width
+    n_groups = -(-n_spectra // width)
+    grouped = np.empty((n_groups * width, n_channels))
+    grouped[:n_spectra] = spectra
+    grouped[n_spectra:] = spectra[-1]  # an odd spectrum out is paired with a copy
+    _, exponent = np.frexp(np.abs(grouped).max(axis=-1, keepdims=True))
+    scale = np.ldexp(1.0, -np.clip(exponent, -1000, 1000))
+    grouped *= scale
+    layout = grouped.reshape(width, n_groups, n_channels).transpose(1, 2, 0)
+    estimate = _iterate(np.ascontiguousarray(layout), operators, iterations, precision)
+    estimate = estimate.transpose(2, 0, 1).reshape(n_groups * width, n_channels)
+    return estimate[:n_spectra] / scale[:n_spectra]
+
+
+def _iterate(
+    data: np.ndarray, operators: _Operators, iterations: int, precision: str
+) -> np.ndarray:
+    """The Richardson-Lucy iterations on data of shape (n_groups, n_channels, width)."""
+    convolve64 = _Convolver(*data.shape, operators.n_fft, np.float64)
+    estimate = data.copy()
+    factor = np.empty_like(data)
+    if precision == "float64":
+        residual = np.empty_like(data)
+        for _ in range(iterations):
+            convolve64.head[...] = estimate
+            blurred = convolve64(operators.blur64)
+            np.subtract(data, blurred, out=residual)
+            _ratio_minus_one(residual, blurred, out=convolve64.head)
+            correction = convolve64(operators.adjoint64)
+            estimate *= np.add(correction, operators.adjoint_of_ones, out=factor)
+        return estimate
+    # "mixed": ``reference`` is the last estimate blurred in float64; in
+    # between, the blur is its blur plus the float32 blur of the change.
+    # The ratio is formed in float32 from float64-accurate parts: ``data -
+    # blurred`` and ``blurred`` are each kept to float32's relative
+    # precision.
+    convolve32 = _Convolver(*data.shape, operators.n_fft, np.float32)
+    reference = np.empty_like(data)
+    residual_reference = np.empty(data.shape, dtype=np.float32)
+    blurred_reference = np.empty(data.shape, dtype=np.float32)
+    residual = np.empty(data.shape, dtype=np.float32)
+    blurred = np.empty(data.shape, dtype=np.float32)
+    for iteration in range(iterations):
+        if _is_reference_iteration(iteration):
+            convolve64.head[...] = estimate
+            exact = convolve64(operators.blur64)
+            np.subtract(data, exact, out=residual_reference)
+            blurred_reference[...] = exact
+            reference[...] = estimate
+            _ratio_minus_one(residual_reference, blurred_reference, out=convolve32.head)
+        else:
+            np.subtract(estimate, reference, out=convolve32.head)
+            change = convolve32(operators.blur32)
+            np.subtract(residual_reference, change, out=residual)
+            np.add(blurred_reference, change, out=blurred)
+            _ratio_minus_one(residual, blurred, out=convolve32.head)
+        factor[...] = convolve32(operators.adjoint32)  # (faster than a mixed-type add)
+        factor += operators.adjoint_of_ones
+        estimate *= factor
     return estimate

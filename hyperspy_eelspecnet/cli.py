@@ -65,7 +65,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     command = shlex.join(["eelspecnet", *args.argv])
     if args.real:
-        results = real_data.evaluate_real(args.real, args.dispersion, models)
+        results = real_data.evaluate_real(args.real, args.dispersion, models,
+                                          flat_ev=tuple(args.flat) if args.flat else None)
         table = real_data.format_real_table(results)
         header = f"Real spectra in {args.real} ({args.dispersion} eV/channel)"
         _write_table(out / "real_data.md", header, command, table)
@@ -191,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check restorations of measured spectra (vacuum_*.txt and others)")
     p.add_argument("--dispersion", type=float, default=None,
                    help="eV per channel of the --real spectra")
+    p.add_argument("--flat", type=float, nargs=2, metavar=("START", "END"), default=None,
+                   help="--real: smooth stretch (eV past the ZLP) for level and noise; "
+                   "default the last 3 eV")
     p.add_argument("--out", default="evaluation", metavar="DIR")
     p.add_argument("--update-cards", action="store_true",
                    help="record the figures and this command in each model's card")

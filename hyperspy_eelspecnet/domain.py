@@ -2,7 +2,8 @@
 
 A network restores only what looks like its training data. Each model
 card has a ``domain`` section (the ZLP widths in channels it was trained
-for, the channel counts it was validated on); :class:`DomainReport`
+for, how many channels past the ZLP it saw, the channel counts it was
+validated on); :class:`DomainReport`
 compares every block of spectra with it and warns once per call and
 reason, with numbers.
 """
@@ -84,9 +85,11 @@ class DomainReport:
         odd_width = widths[~((widths >= lo) & (widths <= hi))]
         negative = spectra.min(axis=1) / np.where(peak > 0, peak, 1)
         negative = negative[negative < -0.01]
+        extent = spectra.shape[1] - 1 - spectra.argmax(axis=1)
+        long = extent[extent > self.domain.get("channels_past_zlp", np.inf)]
         with self._lock:
             for reason, values in (("no_zlp", peak[no_zlp]), ("zlp_width", odd_width),
-                                   ("negative", negative)):
+                                   ("negative", negative), ("extent", long)):
                 self._tallies.setdefault(reason, _Tally()).add(values, n)
             if self.immediate:
                 self._emit_locked()
@@ -124,6 +127,14 @@ class DomainReport:
                 "was trained for; the restoration may be wrong there. Rebin "
                 "(s.rebin) or interpolate the energy axis to bring the ZLP "
                 "width into range, or train a model for these widths."
+            )
+        if reason == "extent":
+            return (
+                f"{where} extend {t.low:.0f} to {t.high:.0f} channels past the ZLP; "
+                f"{name} was trained on at most {self.domain['channels_past_zlp']}: "
+                "the channels beyond are restored from no training at all. Crop "
+                "the energy axis (s.isig[:end]) or rebin it, or train a model on "
+                "longer spectra."
             )
         return (
             f"{where} have negative counts down to {-t.high:.3g} to "

@@ -12,7 +12,7 @@ spectrum and is scored on what a measurement can show:
   noise is larger where the signal is) and channel by channel (lenient
   next to the ZLP);
 - total counts kept (restored total over measured total);
-- the level and the noise of a flat stretch at the end of the spectrum,
+- the level and the noise of a smooth stretch (by default the last 3 eV),
   restored over measured (the noise should drop, the level should not);
 - the vacuum ZLP's FWHM before and after.
 """
@@ -71,17 +71,22 @@ def load_real_set(folder: str | Path, dispersion: float) -> RealSet:
     return RealSet(read(specimen), read(vacuum), [f.stem for f in specimen], dispersion)
 
 
-def _regions(spectra: np.ndarray, dispersion: float, start_ev: float, flat_ev: float):
+def _regions(spectra: np.ndarray, dispersion: float, start_ev: float,
+             flat_ev: tuple[float, float] | None):
     channels = spectra.shape[1]
-    offsets = np.arange(channels)[None, :] - spectra.argmax(1)[:, None]
-    past = offsets * dispersion >= start_ev
-    flat = np.zeros(channels, dtype=bool)
-    flat[channels - int(round(flat_ev / dispersion)) - 5: channels - 5] = True
+    energy = (np.arange(channels)[None, :] - spectra.argmax(1)[:, None]) * dispersion
+    past = energy >= start_ev
+    if flat_ev is None:  # the last 3 eV, 5 channels from the end
+        end = energy[:, -6:-5]
+        flat = (energy > end - 3.0) & (energy <= end)
+    else:
+        flat = (energy >= flat_ev[0]) & (energy <= flat_ev[1])
     return past, flat
 
 
 def score_real(restored: np.ndarray, real: RealSet, *, zlp_free: bool = False,
-               start_ev: float = 0.3, flat_ev: float = 3.0) -> dict[str, np.ndarray]:
+               start_ev: float = 0.3,
+               flat_ev: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
     """Per-spectrum real-data measures of restorations of ``real.specimen``.
 
     Parameters
@@ -97,7 +102,8 @@ def score_real(restored: np.ndarray, real: RealSet, *, zlp_free: bool = False,
     start_ev
         The re-convolution residual is taken from this far past the ZLP.
     flat_ev
-        Width of the flat stretch at the end of the spectrum.
+        Energy range (eV past the ZLP) of a smooth, featureless stretch;
+        None takes the last 3 eV of the spectrum.
     """
     measured = real.specimen
     past, flat = _regions(measured, real.dispersion, start_ev, flat_ev)
@@ -105,21 +111,23 @@ def score_real(restored: np.ndarray, real: RealSet, *, zlp_free: bool = False,
     if zlp_free:
         rows = np.arange(len(model))
         model[rows, measured.argmax(1)] += measured.sum(1) - restored.sum(1)
-    flat_rows = np.broadcast_to(flat, measured.shape)
     return {
         "reconvolution_residual": metrics.reconvolution_residual(model, measured, real.kernel, past),
         "reconvolution_residual_local": metrics.reconvolution_residual(
             model, measured, real.kernel, past, noise_sigma="local"),
         "total_ratio": restored.sum(1) / measured.sum(1),
-        "flat_level_ratio": np.where(flat_rows, restored, 0).sum(1) / np.where(flat_rows, measured, 0).sum(1),
+        "flat_level_ratio": np.where(flat, restored, 0).sum(1) / np.where(flat, measured, 0).sum(1),
         "flat_noise_cut": metrics.highpass_noise_sigma(measured, flat)
         / metrics.highpass_noise_sigma(restored, flat),
     }
 
 
 def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
-                  rl_iterations: tuple[int, ...] = REAL_RL_ITERATIONS) -> dict:
+                  rl_iterations: tuple[int, ...] = REAL_RL_ITERATIONS,
+                  flat_ev: tuple[float, float] | None = None) -> dict:
     """Score models, Richardson-Lucy and no deconvolution on measured data.
+
+    ``flat_ev`` is passed to :func:`score_real`.
 
     Returns
     -------
@@ -140,7 +148,7 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
             richardson_lucy_kernel(real.vacuum, real.kernel, iterations), False)
     results = {}
     for method, (specimen, vacuum, zlp_free) in restorations.items():
-        results[method] = score_real(specimen, real, zlp_free=zlp_free)
+        results[method] = score_real(specimen, real, zlp_free=zlp_free, flat_ev=flat_ev)
         results[method]["vacuum_zlp_fwhm_eV"] = (
             np.full(len(vacuum), np.nan) if zlp_free else metrics.fwhm(vacuum, dispersion)
         )

@@ -157,6 +157,12 @@ def test_no_zlp_warns(tiny_model):
         s.deconvolve_eelspecnet(str(tiny_model))
 
 
+def test_spectra_longer_past_the_zlp_than_trained_warn(tiny_model):
+    s = eels_signal(shape=(2,), channels=700, zlp_channel=60)  # tiny model: 205 channels
+    with pytest.warns(OutOfDomainWarning, match=r"extend \d+ to \d+ channels past the ZLP"):
+        s.deconvolve_eelspecnet(str(tiny_model))
+
+
 def test_energy_axis_not_in_ev_warns(tiny_model):
     s = eels_signal(shape=(2,))
     s.axes_manager.signal_axes[0].units = "meV"

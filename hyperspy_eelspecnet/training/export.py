@@ -47,6 +47,7 @@ def _domain(config: TrainingConfig) -> dict:
     return {
         "zlp_fwhm_channels": [round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])],
         "channels": [gen.channels // 2, 2 * gen.channels],
+        "channels_past_zlp": gen.channels - 1 - gen.zlp_channel,
         "zlp_channel_range": list(gen.zlp_channel_range or (gen.zlp_channel,) * 2),
     }
 

@@ -166,7 +166,7 @@ def recovery_rate(
 
 
 def relative_error(w_restored: np.ndarray, w_original: np.ndarray) -> np.ndarray:
-    """Relative error of a width: |Wr - Wo| / Wo, elementwise.
+    """Relative error of a width: ``|Wr - Wo| / Wo``, elementwise.
 
     Parameters
     ----------

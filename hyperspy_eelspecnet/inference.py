@@ -61,8 +61,9 @@ def restore_spectra(
         inputs = (inputs + pre["offset"]).astype(np.float32)[..., None]
         outputs = _predict(network, inputs, batch_size)[..., 0] - pre["offset"]
         restored[rows] = shift_spectra(outputs.astype(np.float64), -shifts[rows], x.shape[1])
-    if pre["target"] == "quasi_dirac":
-        restored /= restored.sum(axis=1, keepdims=True)
+    if pre["target"] == "quasi_dirac":  # the restoration keeps the total counts
+        sums = restored.sum(axis=1, keepdims=True)
+        restored = np.where(sums > 0, restored / np.where(sums > 0, sums, 1), 0.0)
     out[usable] = restored * totals[usable, None]
     return out.astype(np.float32)
 

@@ -15,7 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 
 from ._blocks import map_spectra
-from .domain import DomainReport
+from .domain import DomainReport, OutOfDomainWarning
 from .inference import restore_spectra
 from .registry import MODELS_DIR, ModelSpec, resolve_model
 from .richardson_lucy import richardson_lucy_kernel
@@ -178,8 +178,6 @@ def deconvolve_eelspecnet(
     lo, hi = domain["channels"]
     report = DomainReport(spec.name, domain, immediate=self._lazy)
     if not lo <= channels <= hi:
-        from .domain import OutOfDomainWarning
-
         warnings.warn(
             f"{channels} channels: {spec.name} was validated on {lo} to {hi} "
             "channels; check the restoration (rebin or crop the energy axis)",

@@ -191,6 +191,11 @@ class TrainingConfig(_Strict):
     optimiser: OptimiserConfig = OptimiserConfig()
     loss: Literal["binary_crossentropy", "mse", "mae"] = "binary_crossentropy"
     offset: float = Field(0.001, ge=0, description="added to inputs and targets")
+    init_from: str | None = Field(
+        None,
+        description="start from the weights of this exported model (directory "
+        "or .keras file) with the same network layout: fine-tuning",
+    )
     batch_size: int = Field(32, ge=1)
     steps: int = Field(20000, ge=1)
     checkpoint_every: int = Field(500, ge=1)

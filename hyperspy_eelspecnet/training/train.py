@@ -151,6 +151,9 @@ def train(
         step, elapsed = state["step"], state["elapsed_s"]
     else:
         model = build_unet(config.network, config.generator.channels, name=config.name)
+        if config.init_from:
+            start_from = keras.saving.load_model(_weights_path(config.init_from), compile=False)
+            model.set_weights(start_from.get_weights())
         compile_model(model, config)
         step, elapsed = 0, 0.0
         _write_history_header(run_dir / "history.csv")
@@ -176,6 +179,12 @@ def train(
             losses = []
     bar.close()
     return TrainingResult(run_dir, model, step, time.perf_counter() - start)
+
+
+def _weights_path(path: str) -> Path:
+    """``model.keras`` of an exported model directory, or the file itself."""
+    path = Path(path)
+    return path / "model.keras" if path.is_dir() else path
 
 
 def _check_same_config(config: TrainingConfig, path: Path) -> None:

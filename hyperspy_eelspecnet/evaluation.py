@@ -6,7 +6,7 @@ no training run uses; every model and Richardson-Lucy at 10, 25, 50 and
 
 - noise (paper Fig. 4): ZLP-only spectra, noise amplitude 1e-6..5e-4,
   variance of (restored - truth) on channels far from the ZLP against
-  that of (distorted - truth);
+  that of the noise added to the measurement (distorted - clean);
 - widths (Fig. 5): ZLP FWHM and FWTM, recovery rate and relative error;
 - fidelity (Fig. 6, S7): SSIM, MSE, and the error of the loss region
   past the ZLP;
@@ -51,6 +51,7 @@ class EvaluationSet:
     description: str
     distorted: np.ndarray
     truth: np.ndarray
+    clean: np.ndarray
     psf: np.ndarray
     noise: np.ndarray
     zlp_channel: np.ndarray
@@ -143,7 +144,7 @@ def evaluation_sets(sizes: dict[str, int], seed: int = EVALUATION_SEED,
             continue
         batch = SpectrumGenerator(config, seed + offset).generate(sizes[name], with_psf=True)
         sets.append(EvaluationSet(
-            name, description, batch.distorted, batch.truth, batch.psf,
+            name, description, batch.distorted, batch.truth, batch.clean, batch.psf,
             np.nan_to_num(batch.params["noise"], nan=0.0),
             np.argmax(batch.truth, axis=1),
         ))
@@ -171,7 +172,9 @@ def measure(restored: np.ndarray, s: EvaluationSet, zlp_free: bool = False) -> d
     loss = offsets >= LOSS_REGION_START
     far = offsets >= FAR_FROM_ZLP
     truth = np.where(loss, s.truth, 0.0) if zlp_free else s.truth
-    ratio = (metrics.noise_variance(s.distorted, s.truth, far)
+    # Noise in: what was added (distorted - clean). Noise out: everything
+    # the restoration gets wrong there (restored - truth).
+    ratio = (metrics.noise_variance(s.distorted, s.clean, far)
              / metrics.noise_variance(restored, truth, far))
     truth_loss = np.abs(np.where(loss, truth, 0)).sum(1)
     out = {

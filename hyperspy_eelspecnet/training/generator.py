@@ -42,6 +42,9 @@ class GeneratedSet:
         unit integral.
     truth
         Undistorted spectra with their ZLP, unit integral.
+    clean
+        The distorted spectra before noise (jitter and OTF only), unit
+        integral: ``distorted - clean`` is the noise that was added.
     psf
         The ZLP alone through the same jitter, OTF and noise (the kernel
         the paper gives Richardson-Lucy), unit integral; None unless asked.
@@ -54,6 +57,7 @@ class GeneratedSet:
     distorted: np.ndarray
     target: np.ndarray
     truth: np.ndarray
+    clean: np.ndarray
     psf: np.ndarray | None
     params: dict[str, np.ndarray]
 
@@ -144,6 +148,7 @@ class SpectrumGenerator:
             distorted=np.concatenate([p.distorted for p in parts]),
             target=np.concatenate([p.target for p in parts]),
             truth=np.concatenate([p.truth for p in parts]),
+            clean=np.concatenate([p.clean for p in parts]),
             psf=np.concatenate([p.psf for p in parts]) if with_psf else None,
             params={
                 k: np.concatenate([p.params[k] for p in parts])
@@ -175,6 +180,7 @@ class SpectrumGenerator:
 
         n_valid = self._valid_lengths(n)
         valid = x[None, :] < n_valid[:, None]
+        clean = _unit_integral(distorted * valid)
         distorted, noise, counts = self._add_noise(distorted, valid)
         if psf is not None:
             psf = self._add_noise(psf, np.ones_like(valid))[0]
@@ -193,6 +199,7 @@ class SpectrumGenerator:
             distorted=_unit_integral(distorted),
             target=(target / total).astype(np.float32),
             truth=(truth / total).astype(np.float32),
+            clean=clean,
             psf=None if psf is None else _unit_integral(psf),
             params=params,
         )

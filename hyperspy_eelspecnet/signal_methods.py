@@ -269,5 +269,5 @@ def _richardson_lucy_block(spectra: np.ndarray, *per_pixel_psf: np.ndarray,
                            iterations: int, psf: np.ndarray | None = None) -> np.ndarray:
     _check_finite(spectra, "richardson_lucy")
     kernel = per_pixel_psf[0] if per_pixel_psf else psf
-    return richardson_lucy_kernel(spectra, kernel, iterations).astype(np.float32)
+    return richardson_lucy_kernel(spectra, kernel, iterations, workers=-1).astype(np.float32)
 

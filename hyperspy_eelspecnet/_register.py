@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from importlib import import_module
 
 #: Method name to the module (in this package) that defines it.
@@ -18,7 +19,11 @@ def register_methods() -> None:
     Called when :mod:`hyperspy_eelspecnet` is imported, as xarray and
     pandas register accessors. Idempotent.
     """
-    from exspy.signals import EELSSpectrum
+    with warnings.catch_warnings():
+        # exspy 0.3 imports HyperSpy 2.5's lazy classes from their old
+        # modules; that notice is for exspy's developers, not our users.
+        warnings.filterwarnings("ignore", message="Importing `Lazy")
+        from exspy.signals import EELSSpectrum
 
     for name, module in _METHODS.items():
         setattr(EELSSpectrum, name, getattr(import_module(f".{module}", __package__), name))

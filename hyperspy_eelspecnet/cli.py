@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import warnings
 from pathlib import Path
 
 
@@ -161,7 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from .batch import METHODS
 
-    parser = argparse.ArgumentParser(prog="eelspecnet", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="eelspecnet",
+        description="EELSpecNet deconvolution of near-zero-loss EELS spectrum images: "
+        "deconvolve files, run the demo, train, export and evaluate models.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train a network from a YAML config")
@@ -223,8 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``eelspecnet`` command."""
-    # exspy 0.3 imports HyperSpy 2.5's lazy classes the deprecated way.
-    warnings.filterwarnings("ignore", message="Importing `Lazy")
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)

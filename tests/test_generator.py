@@ -190,3 +190,17 @@ def test_centred_jitter_keeps_the_energy_zero(centred, spread):
     centroid = (batch.distorted * np.arange(2048)).sum(1)
     offset = np.std(centroid - batch.params["zlp_centre"])
     assert (offset < spread) if centred else (offset > spread)
+
+
+def test_jitter_amplitude_range_reaches_narrow_zlps():
+    """The paper's fixed +-0.05 eV jitter keeps ZLPs wider than ~10 channels."""
+    narrow = dict(otf_fwhm_channels=(7.0, 8.0), n_peaks=(0, 0), gaussian_noise=(0, 0),
+                  otf_shapes=ShapeWeights(lorentzian=0, gaussian=1))
+    fixed = SpectrumGenerator(GeneratorConfig(**narrow), seed=16).generate(200)
+    drawn = SpectrumGenerator(GeneratorConfig(jitter_ev_range=(0.0, 0.05), **narrow),
+                              seed=16).generate(200)
+    assert np.nanmin(fwhm(fixed.distorted)) > 10
+    assert np.nanmin(fwhm(drawn.distorted)) < 9
+    assert np.median(fwhm(drawn.distorted)) < np.median(fwhm(fixed.distorted))
+    with pytest.raises(ValidationError):
+        GeneratorConfig(jitter_ev_range=(0.05, 0.0))

@@ -111,6 +111,12 @@ class GeneratorConfig(_Strict):
     peak_fwhm_ev: Range = (0.05, 1.5)
     peak_ratio: Range = (300.0, 4000.0)
     jitter_ev: float = Field(0.05, ge=0)
+    jitter_ev_range: Range | None = Field(
+        None,
+        description="draw each spectrum's jitter amplitude uniformly in this "
+        "range (eV) instead of using jitter_ev for all: covers ZLPs narrower "
+        "than the fixed paper jitter allows",
+    )
     jitter_copies: int = Field(25, ge=1)
     jitter_centred: bool = Field(
         False,
@@ -133,6 +139,8 @@ class GeneratorConfig(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
+        if self.jitter_ev_range is not None:
+            _check_range("jitter_ev_range", self.jitter_ev_range)
         for name in ("peak_fwhm_ev", "peak_ratio", "otf_fwhm_channels",
                      "gaussian_noise", "dark_mean", "poisson_zlp_counts",
                      "read_noise_counts"):

@@ -306,8 +306,12 @@ class SpectrumGenerator:
     def _jitter(self, n: int, size: int) -> np.ndarray:
         """Sum of shifted deltas (linear interpolation), unit sum."""
         cfg = self.config
+        if cfg.jitter_ev_range is None:
+            amplitude = np.full((n, 1), cfg.jitter_ev)
+        else:
+            amplitude = self.rng.uniform(*cfg.jitter_ev_range, (n, 1))
         shifts = self.rng.uniform(-1, 1, (n, cfg.jitter_copies)) * (
-            cfg.jitter_ev / cfg.dispersion
+            amplitude / cfg.dispersion
         )
         shifts[:, 0] = 0.0
         if cfg.jitter_centred:

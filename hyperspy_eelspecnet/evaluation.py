@@ -174,8 +174,10 @@ def measure(restored: np.ndarray, s: EvaluationSet, zlp_free: bool = False) -> d
     truth = np.where(loss, s.truth, 0.0) if zlp_free else s.truth
     # Noise in: what was added (distorted - clean). Noise out: everything
     # the restoration gets wrong there (restored - truth).
-    ratio = (metrics.noise_variance(s.distorted, s.clean, far)
-             / metrics.noise_variance(restored, truth, far))
+    # inf for an error-free restoration.
+    with np.errstate(divide="ignore"):
+        ratio = (metrics.noise_variance(s.distorted, s.clean, far)
+                 / metrics.noise_variance(restored, truth, far))
     truth_loss = np.abs(np.where(loss, truth, 0)).sum(1)
     out = {
         "noise_variance_ratio": ratio,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,12 @@ class EvaluationSet:
     psf: np.ndarray
     noise: np.ndarray
     zlp_channel: np.ndarray
+
+    @cached_property
+    def widths(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """ZLP FWHM and FWTM (channels) of the distorted spectra and the truth."""
+        return {label: (width(self.distorted), width(self.truth))
+                for label, width in (("fwhm", metrics.fwhm), ("fwtm", metrics.fwtm))}
 
 
 @dataclass
@@ -194,7 +201,8 @@ def measure(restored: np.ndarray, s: EvaluationSet, zlp_free: bool = False) -> d
     out["mse_loss_region"] = metrics.mse(np.where(loss, restored, 0), np.where(loss, truth, 0))
     out["ssim"] = metrics.ssim(restored, truth)
     for label, width in (("fwhm", metrics.fwhm), ("fwtm", metrics.fwtm)):
-        w_d, w_r, w_o = width(s.distorted), width(restored), width(truth)
+        w_d, w_o = s.widths[label]
+        w_r = width(restored)
         out[f"{label}_recovery"] = metrics.recovery_rate(w_d, w_r, w_o)
         out[f"{label}_error"] = metrics.relative_error(w_r, w_o)
     return out

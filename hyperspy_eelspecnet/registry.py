@@ -100,7 +100,7 @@ def resolve_model(model: str | Path) -> ModelSpec:
                 "again with hyperspy_eelspecnet.training.export_model"
             )
     card = json.loads(card_file.read_text())
-    digest = _sha256(weights)
+    digest = file_sha256(weights)
     expected = card.get("weights_sha256")
     if expected and expected != digest:
         raise OSError(
@@ -120,8 +120,9 @@ def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    stat = path.stat()
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, cached by path, modification time and size."""
+    stat = Path(path).stat()
     return _sha256_cached(str(path), stat.st_mtime_ns, stat.st_size)
 
 

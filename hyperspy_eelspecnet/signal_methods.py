@@ -53,8 +53,9 @@ def check_spectrum_signal(signal, method: str, min_channels: int = MIN_CHANNELS)
     """Raise a clear error for signals a spectrum method cannot process.
 
     Checks: signal dimension 1, a uniform energy axis of at least
-    ``min_channels`` channels, real data, and (eager data only) no NaN or
-    infinite values. Warns when the energy axis is not in eV.
+    ``min_channels`` channels and real data; NaN and infinite values are
+    refused block by block, when the data are computed (eager signals at
+    once). Warns when the energy axis is not in eV.
     """
     dim = signal.axes_manager.signal_dimension
     if dim != 1:
@@ -84,8 +85,6 @@ def check_spectrum_signal(signal, method: str, min_channels: int = MIN_CHANNELS)
             UserWarning,
             stacklevel=3,
         )
-    if not signal._lazy:
-        _check_finite(signal.data, method)
 
 
 def _check_finite(data: np.ndarray, method: str) -> None:

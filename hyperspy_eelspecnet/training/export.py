@@ -9,7 +9,6 @@ the test input; it refuses to write a model whose reload disagrees.
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..metrics import fwhm
+from ..registry import file_sha256
 from .config import TrainingConfig
 from .generator import SpectrumGenerator
 from .network import count_parameters
@@ -29,10 +29,6 @@ from .train import network_pairs
 EXPORT_SEED = 777_000_001
 _TEST_SPECTRA = 4
 _DOMAIN_SPECTRA = 2000
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _hardware() -> str:
@@ -169,7 +165,7 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
         config.to_yaml(tmp / "config.yaml")
         card = model_card(model, config, command=command,
                           training_time_s=training_time_s, steps=steps)
-        card["weights_sha256"] = _sha256(tmp / "model.keras")
+        card["weights_sha256"] = file_sha256(tmp / "model.keras")
         write_card(tmp, card)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

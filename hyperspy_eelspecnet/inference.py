@@ -4,8 +4,9 @@
 returns their restorations: each spectrum is normalised to unit integral
 as the paper does, moved by whole channels so that its maximum sits on
 the channel the model was trained for, zero-padded to a length the
-network accepts, restored in batches, moved back and scaled back to the
-input's counts.
+network accepts, mapped to the model's value scale
+(:mod:`hyperspy_eelspecnet.value_scale`), restored in batches, mapped
+back, moved back and scaled back to the input's counts.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from .alignment import alignment_shifts, required_length, shift_spectra
 from .registry import ModelSpec, load_network
+from .value_scale import from_network, to_network
 
 _PREDICT_LOCK = threading.Lock()
 
@@ -58,9 +60,9 @@ def restore_spectra(
     for length in np.unique(lengths):
         rows = lengths == length
         inputs = shift_spectra(normalised[rows], shifts[rows], int(length))
-        inputs = (inputs + pre["offset"]).astype(np.float32)[..., None]
-        outputs = _predict(network, inputs, batch_size)[..., 0] - pre["offset"]
-        restored[rows] = shift_spectra(outputs.astype(np.float64), -shifts[rows], x.shape[1])
+        inputs = to_network(inputs, pre).astype(np.float32)[..., None]
+        outputs = from_network(_predict(network, inputs, batch_size)[..., 0], pre)
+        restored[rows] = shift_spectra(outputs, -shifts[rows], x.shape[1])
     if pre["target"] == "quasi_dirac":  # the restoration keeps the total counts
         sums = restored.sum(axis=1, keepdims=True)
         restored = np.where(sums > 0, restored / np.where(sums > 0, sums, 1), 0.0)

@@ -198,7 +198,16 @@ class TrainingConfig(_Strict):
     network: NetworkConfig = NetworkConfig()
     optimiser: OptimiserConfig = OptimiserConfig()
     loss: Literal["binary_crossentropy", "mse", "mae"] = "binary_crossentropy"
-    offset: float = Field(0.001, ge=0, description="added to inputs and targets")
+    value_scale: Literal["offset", "asinh"] = Field(
+        "offset",
+        description="how unit-integral spectra are mapped for the network "
+        "(see hyperspy_eelspecnet.value_scale): the paper's offset, or an "
+        "asinh compression that weighs the weak loss region like the ZLP",
+    )
+    offset: float = Field(0.001, ge=0, description="added to inputs and targets "
+                          "(value_scale 'offset')")
+    asinh_width: float = Field(1e-6, gt=0, description="values below this (unit "
+                               "integral) stay linear (value_scale 'asinh')")
     init_from: str | None = Field(
         None,
         description="start from the weights of this exported model (directory "
@@ -208,6 +217,26 @@ class TrainingConfig(_Strict):
     steps: int = Field(20000, ge=1)
     checkpoint_every: int = Field(500, ge=1)
     validation_size: int = Field(256, ge=1)
+
+    @model_validator(mode="after")
+    def _scale_fits_loss(self):
+        if self.value_scale == "asinh" and self.loss == "binary_crossentropy":
+            raise ValueError(
+                "value_scale 'asinh' gives values outside [0, 1]: use loss 'mse' "
+                "or 'mae' with it, not binary_crossentropy"
+            )
+        if self.value_scale == "asinh" and self.network.output_activation != "linear":
+            raise ValueError(
+                "value_scale 'asinh' needs network.output_activation 'linear' "
+                "(its values can be negative)"
+            )
+        return self
+
+    def preprocessing(self) -> dict:
+        """The value-scale part of a model card's ``preprocessing``."""
+        if self.value_scale == "asinh":
+            return {"scale": "asinh", "asinh_width": self.asinh_width}
+        return {"scale": "offset", "offset": self.offset}
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainingConfig":

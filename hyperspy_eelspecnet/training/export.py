@@ -69,7 +69,7 @@ def model_card(model, config: TrainingConfig, *, command: str = "",
         },
         "preprocessing": {
             "normalise": "unit_integral",
-            "offset": config.offset,
+            **config.preprocessing(),
             "zlp_channel": gen.zlp_channel,
             "length": gen.channels,
             "length_multiple": 2 ** len(config.network.filters),

@@ -20,6 +20,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..alignment import alignment_shifts, shift_spectra
+from ..value_scale import to_network
 from .config import TrainingConfig
 from .generator import GeneratedSet, SpectrumGenerator
 
@@ -43,7 +44,8 @@ def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarr
 
     The same alignment as inference: each distorted spectrum is moved by
     whole channels so that its maximum sits on the trained ZLP channel,
-    its target moved with it; then the offset is added to both.
+    its target moved with it; then both are mapped to the configured
+    value scale (:mod:`hyperspy_eelspecnet.value_scale`).
 
     Returns
     -------
@@ -52,8 +54,9 @@ def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarr
     """
     gen = config.generator
     shifts = alignment_shifts(batch.distorted, gen.zlp_channel)
-    x = shift_spectra(batch.distorted, shifts, gen.channels) + config.offset
-    y = shift_spectra(batch.target, shifts, gen.channels) + config.offset
+    pre = config.preprocessing()
+    x = to_network(shift_spectra(batch.distorted, shifts, gen.channels), pre)
+    y = to_network(shift_spectra(batch.target, shifts, gen.channels), pre)
     return x[..., None].astype(np.float32), y[..., None].astype(np.float32)
 
 

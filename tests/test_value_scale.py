@@ -1,0 +1,75 @@
+"""The value scale between unit-integral spectra and the network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import tiny_config
+from pydantic import ValidationError
+
+from hyperspy_eelspecnet.value_scale import from_network, to_network
+
+ASINH = {"scale": "asinh", "asinh_width": 1e-6}
+OFFSET = {"scale": "offset", "offset": 1e-3}
+
+
+@pytest.mark.parametrize("pre", [ASINH, OFFSET, {"offset": 1e-3}])
+def test_round_trip_gives_back_the_spectrum(pre):
+    x = np.array([-3e-6, 0.0, 2e-7, 1.6e-5, 4e-3, 0.3, 1.0])
+    np.testing.assert_allclose(from_network(to_network(x, pre), pre), x, rtol=1e-12, atol=1e-18)
+
+
+def test_asinh_weighs_every_decade_alike_and_keeps_noise_symmetric():
+    y = to_network(np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0, -1e-9, 1e-9]), ASINH)
+    decades = np.diff(y[:4])
+    np.testing.assert_allclose(decades, decades[0], rtol=1e-3)  # logarithmic above the width
+    assert y[4] == pytest.approx(1.0)
+    assert y[5] == pytest.approx(-y[6])  # linear through zero: noise stays zero-mean
+    # a 1 % error costs the same on the loss region as on the ZLP
+    small, large = (to_network(v * 1.01, ASINH) - to_network(v, ASINH) for v in (2e-5, 0.2))
+    assert small == pytest.approx(large, rel=0.01)
+
+
+def test_offset_scale_is_the_papers_plus_offset():
+    np.testing.assert_allclose(to_network(np.array([0.0, 0.5]), OFFSET), [1e-3, 0.501])
+
+
+def test_unknown_scale_in_a_card_names_the_fix():
+    with pytest.raises(ValueError, match="unknown value scale 'log'.*upgrade"):
+        to_network(np.zeros(3), {"scale": "log"})
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"loss": "binary_crossentropy"}, "not binary_crossentropy"),
+    ({"loss": "mse", "network": {"filters": (4, 8), "output_activation": "positive_tanh"}},
+     "output_activation 'linear'"),
+])
+def test_config_rejects_asinh_with_a_bounded_loss_or_output(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        tiny_config(value_scale="asinh", **changes)
+
+
+def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
+    from hyperspy_eelspecnet.inference import restore_spectra
+    from hyperspy_eelspecnet.registry import load_network, resolve_model
+    from hyperspy_eelspecnet.training.export import export_model
+    from hyperspy_eelspecnet.training.generator import SpectrumGenerator
+    from hyperspy_eelspecnet.training.train import network_pairs, train
+
+    config = tiny_config(value_scale="asinh", loss="mse", steps=8,
+                         network={"filters": (4, 8, 8, 8, 8, 8), "output_activation": "linear"})
+    model_dir = export_model(train(config, tmp_path / "run", show_progressbar=False).model,
+                             config, tmp_path / "model")
+    spec = resolve_model(model_dir)
+    assert spec.preprocessing["scale"] == "asinh"
+    batch = SpectrumGenerator(config.generator, 3).generate(4)
+    x, _ = network_pairs(batch, config)  # ZLP already on the trained channel
+    assert x.min() < 0 < x.max() <= 1  # the asinh scale, not the offset one
+    aligned = from_network(x[..., 0], spec.preprocessing)
+    aligned /= aligned.sum(axis=1, keepdims=True)
+    network = load_network(str(spec.path), spec.sha256)
+    inputs = to_network(aligned, spec.preprocessing).astype(np.float32)[..., None]
+    expected = from_network(network.predict_on_batch(inputs)[..., 0], spec.preprocessing)
+    expected /= expected.sum(axis=1, keepdims=True)
+    restored = restore_spectra(aligned * 1e4, spec)
+    np.testing.assert_allclose(restored / 1e4, expected, rtol=1e-3, atol=1e-6)

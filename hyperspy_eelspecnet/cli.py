@@ -46,7 +46,7 @@ def _export(args: argparse.Namespace) -> int:
     state = json.loads((run / "state.json").read_text())
     commands = (run / "commands.txt").read_text().splitlines()
     out = export_model(
-        keras.saving.load_model(run / "checkpoint.keras"),
+        keras.saving.load_model(run / "checkpoint.keras", compile=False),
         TrainingConfig.from_yaml(run / "config.yaml"), args.out,
         command=commands[0] if commands else "", training_time_s=round(state["elapsed_s"]),
         steps=state["step"], overwrite=args.overwrite,

@@ -56,10 +56,12 @@ def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
     from hyperspy_eelspecnet.training.generator import SpectrumGenerator
     from hyperspy_eelspecnet.training.train import network_pairs, train
 
-    config = tiny_config(value_scale="asinh", loss="mse", steps=8,
+    config = tiny_config(value_scale="asinh", loss="mse", linear_loss_weight=1e3, steps=8,
                          network={"filters": (4, 8, 8, 8, 8, 8), "output_activation": "linear"})
-    model_dir = export_model(train(config, tmp_path / "run", show_progressbar=False).model,
-                             config, tmp_path / "model")
+    train(config, tmp_path / "run", show_progressbar=False, stop_after=4)
+    resumed = train(config, tmp_path / "run", show_progressbar=False)  # reloads the loss
+    assert resumed.steps == 8
+    model_dir = export_model(resumed.model, config, tmp_path / "model")
     spec = resolve_model(model_dir)
     assert spec.preprocessing["scale"] == "asinh"
     batch = SpectrumGenerator(config.generator, 3).generate(4)
@@ -73,3 +75,24 @@ def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
     expected /= expected.sum(axis=1, keepdims=True)
     restored = restore_spectra(aligned * 1e4, spec)
     np.testing.assert_allclose(restored / 1e4, expected, rtol=1e-3, atol=1e-6)
+
+
+def test_asinh_linear_loss_adds_the_unit_integral_error():
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    pre = {"scale": "asinh", "asinh_width": 1e-6}
+    truth = np.array([[0.0, 2e-5, 0.3, 2e-5]])
+    guess = np.array([[1e-7, 2.2e-5, 0.297, 2e-5]])
+    y_true, y_pred = (to_network(v, pre)[..., None].astype(np.float32) for v in (truth, guess))
+    loss = AsinhLinearMSE(1e-6, linear_weight=1e4)
+    expected = np.mean((y_pred - y_true) ** 2) + 1e4 * np.mean((guess - truth) ** 2)
+    assert float(loss(y_true, y_pred)) == pytest.approx(expected, rel=1e-3)
+    # the ZLP's 1 % error dominates; on the asinh scale alone the 10 % one does
+    zlp_only = guess.copy()
+    zlp_only[0, 1] = truth[0, 1]
+    assert float(loss(y_true, to_network(zlp_only, pre)[..., None].astype(np.float32))) > 0.5 * expected
+
+
+def test_config_rejects_a_linear_weight_without_the_asinh_scale():
+    with pytest.raises(ValidationError, match="linear_loss_weight needs value_scale 'asinh'"):
+        tiny_config(linear_loss_weight=1.0)

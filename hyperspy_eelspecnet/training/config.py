@@ -208,6 +208,12 @@ class TrainingConfig(_Strict):
                           "(value_scale 'offset')")
     asinh_width: float = Field(1e-6, gt=0, description="values below this (unit "
                                "integral) stay linear (value_scale 'asinh')")
+    linear_loss_weight: float = Field(
+        0.0, ge=0,
+        description="value_scale 'asinh' with loss 'mse': add this times the "
+        "squared error of the unit-integral values (which the ZLP dominates) "
+        "to the asinh-scale loss",
+    )
     init_from: str | None = Field(
         None,
         description="start from the weights of this exported model (directory "
@@ -224,6 +230,11 @@ class TrainingConfig(_Strict):
             raise ValueError(
                 "value_scale 'asinh' gives values outside [0, 1]: use loss 'mse' "
                 "or 'mae' with it, not binary_crossentropy"
+            )
+        if self.linear_loss_weight > 0 and (self.value_scale, self.loss) != ("asinh", "mse"):
+            raise ValueError(
+                "linear_loss_weight needs value_scale 'asinh' and loss 'mse' "
+                "(on the offset scale the loss is already on unit-integral values)"
             )
         if self.value_scale == "asinh" and self.network.output_activation != "linear":
             raise ValueError(

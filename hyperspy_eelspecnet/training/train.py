@@ -78,12 +78,17 @@ def compile_model(model, config: TrainingConfig) -> None:
     """Compile with Adam, the configured loss and MSE as a metric."""
     import keras
 
+    from .losses import AsinhLinearMSE
+
+    loss = config.loss
+    if config.linear_loss_weight > 0:
+        loss = AsinhLinearMSE(config.asinh_width, config.linear_loss_weight)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=_learning_rate_schedule(config),
             clipnorm=config.optimiser.clipnorm,
         ),
-        loss=config.loss,
+        loss=loss,
         metrics=["mse"],
     )
 
@@ -132,6 +137,7 @@ def train(
     import keras
 
     from ..layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from .losses import AsinhLinearMSE  # noqa: F401  (registers the loss)
     from .network import build_unet
 
     run_dir = Path(run_dir)

@@ -67,12 +67,19 @@ def _evaluate(args: argparse.Namespace) -> int:
         results = real_data.evaluate_real(args.real, args.dispersion, models,
                                           flat_ev=tuple(args.flat) if args.flat else None)
         table = real_data.format_real_table(results)
-        header = f"Real spectra in {args.real} ({args.dispersion} eV/channel)"
+        floor = real_data.summarize_real(real_data.vacuum_floor(
+            real_data.load_real_set(args.real, args.dispersion)))
+        header = (f"Real spectra in {args.real} ({args.dispersion} eV/channel). A perfect "
+                  "restoration of the vacuum recordings (all counts in the ZLP's channel) "
+                  f"leaves a re-convolution residual of {floor['median']:.3g} "
+                  f"({floor['min']:.3g}..{floor['max']:.3g}): the recordings differ "
+                  "from their median beyond their noise")
         _write_table(out / "real_data.md", header, command, table)
         if args.update_cards:
             _update_cards(models, "real_data", command, {
-                method: {k: real_data.summarize_real(v) for k, v in measures.items()}
-                for method, measures in results.items()})
+                "vacuum_floor": floor,
+                **{method: {k: real_data.summarize_real(v) for k, v in measures.items()}
+                   for method, measures in results.items()}})
         return 0
     sizes = evaluation.DEFAULT_SIZES if args.n is None else {
         name: args.n for name in evaluation.DEFAULT_SIZES}

@@ -122,6 +122,37 @@ def score_real(restored: np.ndarray, real: RealSet, *, zlp_free: bool = False,
     }
 
 
+def vacuum_floor(real: RealSet, start_ev: float = 0.3) -> np.ndarray:
+    """Re-convolution residual of a perfect restoration of each vacuum recording.
+
+    A vacuum recording is the ZLP alone: its perfect quasi-Dirac
+    restoration puts all its counts in its maximum channel. Re-convolved
+    with the median vacuum ZLP, that gives back the median shape, so what
+    is left is how far each recording differs from the median beyond its
+    noise (the ZLP's shape drifts between recordings). A restoration whose
+    ZLP is one narrow peak should not be expected to leave less on
+    specimen spectra recorded in the same session.
+
+    Parameters
+    ----------
+    real
+        The measured set.
+    start_ev
+        The residual is taken from this far past the ZLP, as in
+        :func:`score_real`.
+
+    Returns
+    -------
+    numpy.ndarray
+        One residual (over the noise) per vacuum recording.
+    """
+    vacuum = real.vacuum
+    past, _ = _regions(vacuum, real.dispersion, start_ev, None)
+    delta = np.zeros_like(vacuum)
+    delta[np.arange(len(vacuum)), vacuum.argmax(1)] = vacuum.sum(1)
+    return metrics.reconvolution_residual(delta, vacuum, real.kernel, past)
+
+
 def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
                   rl_iterations: tuple[int, ...] = REAL_RL_ITERATIONS,
                   flat_ev: tuple[float, float] | None = None) -> dict:

@@ -212,6 +212,7 @@ def test_model_cards_page_renders_every_section(tiny_model, tmp_path) -> None:
                                  "RL-50": {"ssim": {"median": 0.125, "p5": 0.0625, "p95": 0.25}}}},
     }
     card["real_data"] = {"command": "eelspecnet evaluate --real data --update-cards",
+                         "vacuum_floor": {"median": 16.5, "min": 2.45, "max": 17.1},
                          "none": {"total_ratio": {"median": 1.0, "min": 1.0, "max": 1.0}}}
     (model_dir / "card.json").write_text(json.dumps(card))
     text = docs.model_cards_rst(tmp_path / "models")
@@ -223,6 +224,7 @@ def test_model_cards_page_renders_every_section(tiny_model, tmp_path) -> None:
     assert "0.5 [0.25, 0.75]" in text and "0.125 [0.0625, 0.25]" in text
     assert "eelspecnet evaluate --update-cards" in text
     assert "Evaluation on measured spectra" in text and "1 (1..1)" in text
+    assert "residual of 16.5 (2.45..17.1)" in text  # the floor, in words, not as a method
     assert "No model ships" in docs.model_cards_rst(tmp_path / "empty")
 
 

@@ -62,6 +62,20 @@ def test_evaluate_real_end_to_end(tiny_model, tmp_path):
     for row in ("reconvolution_residual", "flat_noise_cut", "vacuum_zlp_fwhm_eV"):
         assert row in table
     assert "| none | tiny-test | RL-50 | RL-100 | RL-400 |" in table
+    assert "A perfect restoration of the vacuum recordings" in table
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="shared/realdata is not beside the project")
+def test_vacuum_floor_is_zero_for_the_median_recording_and_above_noise_for_real_ones():
+    from hyperspy_eelspecnet.real_data import load_real_set, vacuum_floor
+
+    real = load_real_set(REAL, 0.025013)
+    floors = vacuum_floor(real)
+    assert floors.shape == (3,) and np.all(floors > 1)  # real ZLPs drift between recordings
+    counts = real.vacuum.sum(1, keepdims=True)
+    real.vacuum = np.repeat(np.round(real.kernel * counts[:1] / real.kernel.sum()), 3, axis=0)
+    real.vacuum += np.random.default_rng(0).poisson(50, real.vacuum.shape)  # a flat noise floor
+    assert np.all(vacuum_floor(real) < 2)  # identical shapes: only noise and the flat level
 
 
 def test_update_cards_records_figures_and_command(tiny_model, tmp_path):

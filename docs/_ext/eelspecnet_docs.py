@@ -269,9 +269,15 @@ def model_card_rst(name: str, card: dict, model_dir: Path) -> list[str]:
         lines += ["Checks without ground truth (:doc:`evaluation`), as recorded in "
                   "the card: median (minimum..maximum) over the spectra.", ""]
         lines += _evaluation_rst({"summary": {"": {k: v for k, v in real.items()
-                                                    if k != "command"}},
+                                                    if k not in ("command", "vacuum_floor")}},
                                   "command": real.get("command", "")},
                                  model_dir, ("min", "max"))
+        floor = real.get("vacuum_floor")
+        if floor:
+            lines += [f"A perfect restoration of the vacuum recordings leaves a "
+                      f"re-convolution residual of {floor['median']:.3g} "
+                      f"({floor['min']:.3g}..{floor['max']:.3g}): the floor of that "
+                      "measure for a restoration whose ZLP is one narrow peak.", ""]
 
     limitations = card.get("limitations") or []
     lines += _heading("Limitations", "~")

@@ -14,7 +14,9 @@ spectrum and is scored on what a measurement can show:
 - total counts kept (restored total over measured total);
 - the level and the noise of a smooth stretch (by default the last 3 eV),
   restored over measured (the noise should drop, the level should not);
-- the vacuum ZLP's FWHM before and after.
+- the vacuum ZLP's FWHM before and after, and how much of its tail (0.3
+  to 3 eV past the maximum, where vacuum has no losses) a restoration
+  keeps.
 """
 
 from __future__ import annotations
@@ -164,7 +166,9 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
     -------
     dict
         ``{method: {measure: per-spectrum array}}``, with the vacuum ZLP
-        FWHM (eV) before (``none``) and after each method.
+        FWHM (eV) before (``none``) and after each method, and the
+        restored over the measured counts of the vacuum ZLP's tail, 0.3
+        to 3 eV past its maximum (``vacuum_tail_ratio``).
     """
     real = load_real_set(folder, dispersion)
     restorations = {"none": (real.specimen, real.vacuum, False)}
@@ -178,12 +182,22 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
             richardson_lucy_kernel(real.specimen, real.kernel, iterations),
             richardson_lucy_kernel(real.vacuum, real.kernel, iterations), False)
     results = {}
+    tail = _vacuum_tail(real)
     for method, (specimen, vacuum, zlp_free) in restorations.items():
         results[method] = score_real(specimen, real, zlp_free=zlp_free, flat_ev=flat_ev)
         results[method]["vacuum_zlp_fwhm_eV"] = (
             np.full(len(vacuum), np.nan) if zlp_free else metrics.fwhm(vacuum, dispersion)
         )
+        results[method]["vacuum_tail_ratio"] = (
+            np.where(tail, vacuum, 0).sum(1) / np.where(tail, real.vacuum, 0).sum(1))
     return results
+
+
+def _vacuum_tail(real: RealSet, start_ev: float = 0.3, end_ev: float = 3.0) -> np.ndarray:
+    """Channels of the vacuum ZLP's tail, ``start_ev`` to ``end_ev`` past its maximum."""
+    energy = (np.arange(real.vacuum.shape[1])[None, :]
+              - real.vacuum.argmax(1)[:, None]) * real.dispersion
+    return (energy >= start_ev) & (energy < end_ev)
 
 
 def summarize_real(values: np.ndarray) -> dict[str, float]:

@@ -59,7 +59,8 @@ def test_evaluate_real_end_to_end(tiny_model, tmp_path):
     assert main(["evaluate", "--real", str(REAL), "--dispersion", "0.025013",
                  "--model", str(tiny_model), "--out", str(out)]) == 0
     table = (out / "real_data.md").read_text()
-    for row in ("reconvolution_residual", "flat_noise_cut", "vacuum_zlp_fwhm_eV"):
+    for row in ("reconvolution_residual", "flat_noise_cut", "vacuum_zlp_fwhm_eV",
+                "vacuum_tail_ratio"):
         assert row in table
     assert "| none | tiny-test | RL-50 | RL-100 | RL-400 |" in table
     assert "A perfect restoration of the vacuum recordings" in table
@@ -103,3 +104,13 @@ def test_export_command(tmp_path):
     assert resolve_model(tmp_path / "model").sha256 == card["weights_sha256"]
     with pytest.raises(FileExistsError):
         main(["export", str(tmp_path / "run"), "--out", str(tmp_path / "model")])
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="shared/realdata is not beside the project")
+def test_vacuum_tail_ratio_falls_as_richardson_lucy_sharpens():
+    from hyperspy_eelspecnet.real_data import evaluate_real
+
+    results = evaluate_real(REAL, 0.025013, [], rl_iterations=(10, 400))
+    np.testing.assert_allclose(results["none"]["vacuum_tail_ratio"], 1.0)
+    assert np.all(results["RL-400"]["vacuum_tail_ratio"] < results["RL-10"]["vacuum_tail_ratio"])
+    assert np.all(results["RL-10"]["vacuum_tail_ratio"] < 1)

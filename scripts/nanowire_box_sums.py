@@ -16,7 +16,6 @@ import sys
 
 import hyperspy.api as hs
 
-
 from hyperspy_eelspecnet.data import silver_nanowire, silver_nanowire_truth
 from hyperspy_eelspecnet.demo import box_mean, box_points
 

@@ -64,11 +64,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     command = shlex.join(["eelspecnet", *args.argv])
     if args.real:
-        results = real_data.evaluate_real(args.real, args.dispersion, models,
+        real = real_data.load_real_set(args.real, args.dispersion)
+        results = real_data.evaluate_real(real, models,
                                           flat_ev=tuple(args.flat) if args.flat else None)
         table = real_data.format_real_table(results)
-        floor = real_data.summarize_real(real_data.vacuum_floor(
-            real_data.load_real_set(args.real, args.dispersion)))
+        floor = real_data.summarize_real(real_data.vacuum_floor(real))
         header = (f"Real spectra in {args.real} ({args.dispersion} eV/channel). A perfect "
                   "restoration of the vacuum recordings (all counts in the ZLP's channel) "
                   f"leaves a re-convolution residual of {floor['median']:.3g} "

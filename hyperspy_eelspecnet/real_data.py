@@ -73,10 +73,14 @@ def load_real_set(folder: str | Path, dispersion: float) -> RealSet:
     return RealSet(read(specimen), read(vacuum), [f.stem for f in specimen], dispersion)
 
 
+def _energy_past_zlp(spectra: np.ndarray, dispersion: float) -> np.ndarray:
+    """Energy (eV) of each channel from each spectrum's maximum."""
+    return (np.arange(spectra.shape[1])[None, :] - spectra.argmax(1)[:, None]) * dispersion
+
+
 def _regions(spectra: np.ndarray, dispersion: float, start_ev: float,
              flat_ev: tuple[float, float] | None):
-    channels = spectra.shape[1]
-    energy = (np.arange(channels)[None, :] - spectra.argmax(1)[:, None]) * dispersion
+    energy = _energy_past_zlp(spectra, dispersion)
     past = energy >= start_ev
     if flat_ev is None:  # the last 3 eV, 5 channels from the end
         end = energy[:, -6:-5]
@@ -155,12 +159,21 @@ def vacuum_floor(real: RealSet, start_ev: float = 0.3) -> np.ndarray:
     return metrics.reconvolution_residual(delta, vacuum, real.kernel, past)
 
 
-def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
+def evaluate_real(real: RealSet, models: list[str],
                   rl_iterations: tuple[int, ...] = REAL_RL_ITERATIONS,
                   flat_ev: tuple[float, float] | None = None) -> dict:
     """Score models, Richardson-Lucy and no deconvolution on measured data.
 
-    ``flat_ev`` is passed to :func:`score_real`.
+    Parameters
+    ----------
+    real
+        The measured set (:func:`load_real_set`).
+    models
+        Names or paths of the models to score.
+    rl_iterations
+        Richardson-Lucy iteration counts to score beside them.
+    flat_ev
+        Passed to :func:`score_real`.
 
     Returns
     -------
@@ -170,7 +183,6 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
         restored over the measured counts of the vacuum ZLP's tail, 0.3
         to 3 eV past its maximum (``vacuum_tail_ratio``).
     """
-    real = load_real_set(folder, dispersion)
     restorations = {"none": (real.specimen, real.vacuum, False)}
     for name in models:
         spec = resolve_model(name)
@@ -186,7 +198,7 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
     for method, (specimen, vacuum, zlp_free) in restorations.items():
         results[method] = score_real(specimen, real, zlp_free=zlp_free, flat_ev=flat_ev)
         results[method]["vacuum_zlp_fwhm_eV"] = (
-            np.full(len(vacuum), np.nan) if zlp_free else metrics.fwhm(vacuum, dispersion)
+            np.full(len(vacuum), np.nan) if zlp_free else metrics.fwhm(vacuum, real.dispersion)
         )
         results[method]["vacuum_tail_ratio"] = (
             np.where(tail, vacuum, 0).sum(1) / np.where(tail, real.vacuum, 0).sum(1))
@@ -195,8 +207,7 @@ def evaluate_real(folder: str | Path, dispersion: float, models: list[str],
 
 def _vacuum_tail(real: RealSet, start_ev: float = 0.3, end_ev: float = 3.0) -> np.ndarray:
     """Channels of the vacuum ZLP's tail, ``start_ev`` to ``end_ev`` past its maximum."""
-    energy = (np.arange(real.vacuum.shape[1])[None, :]
-              - real.vacuum.argmax(1)[:, None]) * real.dispersion
+    energy = _energy_past_zlp(real.vacuum, real.dispersion)
     return (energy >= start_ev) & (energy < end_ev)
 
 

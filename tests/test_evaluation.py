@@ -108,9 +108,9 @@ def test_export_command(tmp_path):
 
 @pytest.mark.skipif(not REAL.exists(), reason="shared/realdata is not beside the project")
 def test_vacuum_tail_ratio_falls_as_richardson_lucy_sharpens():
-    from hyperspy_eelspecnet.real_data import evaluate_real
+    from hyperspy_eelspecnet.real_data import evaluate_real, load_real_set
 
-    results = evaluate_real(REAL, 0.025013, [], rl_iterations=(10, 400))
+    results = evaluate_real(load_real_set(REAL, 0.025013), [], rl_iterations=(10, 400))
     np.testing.assert_allclose(results["none"]["vacuum_tail_ratio"], 1.0)
     assert np.all(results["RL-400"]["vacuum_tail_ratio"] < results["RL-10"]["vacuum_tail_ratio"])
     assert np.all(results["RL-10"]["vacuum_tail_ratio"] < 1)

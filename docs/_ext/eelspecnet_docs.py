@@ -560,22 +560,18 @@ def notebook_link() -> str:
 
 
 def generate(what: str, args: list[str]) -> str:
-    if what == "model-cards":
-        return model_cards_rst()
-    if what == "training-configs":
-        return configs_rst()
-    if what == "cli":
-        return cli_rst()
-    if what == "api":
-        return api_rst(args)
-    if what == "results":
-        return results_md(args)
-    if what == "notebook-link":
-        return notebook_link()
-    if what == "generator-defaults":
-        return generator_defaults_rst()
-    if what == "presets":
-        return presets_rst()
+    makers = {
+        "model-cards": model_cards_rst,
+        "training-configs": configs_rst,
+        "cli": cli_rst,
+        "api": lambda: api_rst(args),
+        "results": lambda: results_md(args),
+        "notebook-link": notebook_link,
+        "generator-defaults": generator_defaults_rst,
+        "presets": presets_rst,
+    }
+    if what in makers:
+        return makers[what]()
     raise ValueError(f"unknown generated content {what!r}")
 
 

@@ -42,11 +42,15 @@ class AsinhLinearMSE(keras.losses.Loss):
 
     def call(self, y_true, y_pred):
         y_true = ops.cast(y_true, y_pred.dtype)
-        stretch = math.asinh(1.0 / self.asinh_width)
-        to_linear = lambda y: self.asinh_width * ops.sinh(stretch * ops.clip(y, *_LINEAR_CLIP))  # noqa: E731
         asinh_term = ops.mean(ops.square(y_pred - y_true), axis=-1)
-        linear_term = ops.mean(ops.square(to_linear(y_pred) - to_linear(y_true)), axis=-1)
+        linear_error = self._to_linear(y_pred) - self._to_linear(y_true)
+        linear_term = ops.mean(ops.square(linear_error), axis=-1)
         return asinh_term + self.linear_weight * linear_term
+
+    def _to_linear(self, y):
+        """``value_scale.from_network`` in ``keras.ops``, on clipped values."""
+        stretch = math.asinh(1.0 / self.asinh_width)
+        return self.asinh_width * ops.sinh(stretch * ops.clip(y, *_LINEAR_CLIP))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "asinh_width": self.asinh_width,

@@ -10,6 +10,7 @@ from hyperspy_eelspecnet.metrics import fwhm
 from hyperspy_eelspecnet.training import (
     ContinuumConfig,
     GeneratorConfig,
+    NearZlpPeaks,
     ShapeWeights,
     SpectrumGenerator,
 )
@@ -64,6 +65,39 @@ def test_peaks_lie_from_zero_ev_to_the_last_channels():
     loss[:, :410] = 0  # drop the ZLP
     peak_channel = loss.argmax(1)
     assert peak_channel.min() >= 400 and peak_channel.max() <= 2046
+
+
+def test_near_zlp_peaks_sit_close_to_the_zlp_with_their_drawn_width_and_height():
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_ev=(0.1, 0.3),
+                        fwhm_ev=(0.03, 0.03), ratio=(1000, 1000))
+    config = GeneratorConfig(n_peaks=(0, 0), gaussian_noise=(0, 0), near_zlp_peaks=near,
+                             zlp_channel_range=(300, 600), target="zlp_free")
+    batch = SpectrumGenerator(config, seed=6).generate(300)
+    centre = batch.params["zlp_centre"]
+    # The truth's ZLP is a Gaussian of height 1 before the unit-integral scaling.
+    zlp_height = (batch.truth - batch.target).max(1) / np.exp(
+        -4 * np.log(2) * (np.abs(batch.truth.argmax(1) - centre) / 3.0) ** 2)
+    peak = batch.target / zlp_height[:, None]
+    distance = (peak.argmax(1) - centre) * config.dispersion
+    assert 0.1 - 0.005 <= distance.min() and distance.max() <= 0.3 + 0.005
+    # Centres fall between channels: the sampled maximum of a 6-channel
+    # Lorentzian is at most 3 % under its height.
+    assert np.all((0.97e-3 < peak.max(1)) & (peak.max(1) < 1.0001e-3))
+    np.testing.assert_allclose(fwhm(peak), 0.03 / config.dispersion, rtol=0.1)
+
+
+def test_near_zlp_peaks_reach_their_share_of_spectra_and_leave_the_paper_recipe_alone():
+    base = dict(n_peaks=(0, 0), gaussian_noise=(0, 0))
+    plain = SpectrumGenerator(GeneratorConfig(**base), seed=7).generate(400)
+    some = SpectrumGenerator(
+        GeneratorConfig(near_zlp_peaks=NearZlpPeaks(probability=0.3), **base), seed=7
+    ).generate(400)
+    with_peaks = np.abs(some.truth - plain.truth).max(1) > 1e-9
+    assert 0.2 < with_peaks.mean() < 0.4
+    # Switched off (the default), the generator draws no extra random
+    # numbers: the paper's recipe gives the same spectra for a seed.
+    off = SpectrumGenerator(GeneratorConfig(near_zlp_peaks=NearZlpPeaks(), **base), seed=7)
+    np.testing.assert_array_equal(off.generate(400).distorted, plain.distorted)
 
 
 def test_zlp_position_range_and_truncation():
@@ -173,8 +207,11 @@ def test_gain_varies_slowly_and_within_its_amplitude():
         {"otf_shapes": {"lorentzian": 0}},
         {"otf_shapes": {"measured": 1}},
         {"n_peek": (0, 3)},
+        {"near_zlp_peaks": {"count": (0, 2)}},
+        {"near_zlp_peaks": {"fwhm_ev": (0.1, 0.01)}},
     ],
-    ids=["peaks", "otf", "zlp", "no-shape", "measured-no-files", "typo"],
+    ids=["peaks", "otf", "zlp", "no-shape", "measured-no-files", "typo", "near-count",
+         "near-fwhm"],
 )
 def test_bad_configs_are_rejected(bad):
     with pytest.raises(ValidationError):

@@ -8,6 +8,7 @@ when they are first used).
 from .config import (
     ContinuumConfig,
     GeneratorConfig,
+    NearZlpPeaks,
     NetworkConfig,
     OptimiserConfig,
     ShapeWeights,
@@ -19,6 +20,7 @@ __all__ = [
     "ContinuumConfig",
     "GeneratedSet",
     "GeneratorConfig",
+    "NearZlpPeaks",
     "NetworkConfig",
     "OptimiserConfig",
     "ShapeWeights",

@@ -85,6 +85,31 @@ class ContinuumConfig(_Strict):
         return self
 
 
+class NearZlpPeaks(_Strict):
+    """Narrow Lorentzian peaks close to the ZLP: phonons, low-energy modes.
+
+    The paper's peaks are at least 0.05 eV wide and placed uniformly over
+    the whole loss range, so a narrow peak inside the ZLP's tail is almost
+    never seen. With ``probability`` > 0 that share of the spectra gets
+    ``count`` extra peaks, centred ``distance_ev`` past the ZLP (not on a
+    whole channel), ``fwhm_ev`` wide, of height ZLP maximum / ``ratio``.
+    """
+
+    probability: float = Field(0.0, ge=0, le=1)
+    count: tuple[int, int] = (1, 3)
+    distance_ev: Range = (0.05, 0.5)
+    fwhm_ev: Range = (0.015, 0.1)
+    ratio: Range = (300.0, 4000.0)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for name in ("distance_ev", "fwhm_ev", "ratio"):
+            _check_range(name, getattr(self, name))
+        if not 1 <= self.count[0] <= self.count[1]:
+            raise ValueError(f"count must be 1 <= low <= high, got {list(self.count)}")
+        return self
+
+
 class GeneratorConfig(_Strict):
     """Ranges of the generated training spectra (channel units).
 
@@ -110,6 +135,7 @@ class GeneratorConfig(_Strict):
     n_peaks: tuple[int, int] = (0, 15)
     peak_fwhm_ev: Range = (0.05, 1.5)
     peak_ratio: Range = (300.0, 4000.0)
+    near_zlp_peaks: NearZlpPeaks = NearZlpPeaks()
     jitter_ev: float = Field(0.05, ge=0)
     jitter_ev_range: Range | None = Field(
         None,
@@ -173,6 +199,13 @@ class NetworkConfig(_Strict):
 
     filters: tuple[int, ...] = (16, 32, 64, 128, 128, 128, 128, 128, 128, 128)
     kernel_size: int = Field(4, ge=2)
+    upsampling: Literal["transposed", "resize"] = Field(
+        "transposed",
+        description="decoder steps: the paper's stride-2 transposed "
+        "convolutions, or a nearest-neighbour doubling followed by a "
+        "convolution, which keeps a flat input flat instead of printing "
+        "the period-2 and period-4 ripples of transposed convolutions",
+    )
     output_activation: Literal["positive_tanh", "linear", "softplus"] = (
         "positive_tanh"
     )

@@ -170,7 +170,7 @@ class SpectrumGenerator:
         energy = x[None, :] - centre[:, None]
 
         zlp = np.exp(-4 * _LN2 * (energy / cfg.zlp_fwhm_channels) ** 2)
-        loss = self._peaks(energy) + self._continua(energy)
+        loss = self._peaks(energy) + self._near_zlp_peaks(energy) + self._continua(energy)
         truth = zlp + loss
 
         otf_fwhm = rng.uniform(*cfg.otf_fwhm_channels, n)
@@ -223,20 +223,22 @@ class SpectrumGenerator:
         position = np.floor(rng.uniform(0, 1, (n, k_max)) * span) + zero_channel[:, None]
         width = rng.uniform(*cfg.peak_fwhm_ev, (n, k_max)) / cfg.dispersion
         height = 1.0 / rng.uniform(*cfg.peak_ratio, (n, k_max))
-        active = np.arange(k_max)[None, :] < count[:, None]
-        rows = np.nonzero(active)[0]
-        # Only drawn peaks are evaluated, in place and in float32.
-        profile = np.arange(channels, dtype=np.float32)[None, :] - position[
-            active
-        ].astype(np.float32)[:, None]
-        profile *= (2.0 / width[active]).astype(np.float32)[:, None]
-        np.square(profile, out=profile)
-        profile += 1.0
-        np.reciprocal(profile, out=profile)
-        weights = scipy.sparse.csr_matrix(
-            (height[active], (rows, np.arange(len(rows)))), shape=(n, len(rows))
-        )
-        return np.asarray(weights @ profile, dtype=float)
+        return _lorentzian_sum(channels, count, position, width, height)
+
+    def _near_zlp_peaks(self, energy: np.ndarray) -> np.ndarray:
+        """Narrow Lorentzians a short distance past the ZLP (:class:`NearZlpPeaks`)."""
+        near, rng = self.config.near_zlp_peaks, self.rng
+        n, channels = energy.shape
+        if near.probability <= 0:
+            return np.zeros_like(energy)
+        k_max = near.count[1]
+        count = rng.integers(near.count[0], k_max + 1, n)
+        count *= rng.uniform(0, 1, n) < near.probability
+        dispersion = self.config.dispersion
+        position = -energy[:, :1] + rng.uniform(*near.distance_ev, (n, k_max)) / dispersion
+        width = rng.uniform(*near.fwhm_ev, (n, k_max)) / dispersion
+        height = 1.0 / rng.uniform(*near.ratio, (n, k_max))
+        return _lorentzian_sum(channels, count, position, width, height)
 
     def _continua(self, energy: np.ndarray) -> np.ndarray:
         """Tails, backgrounds, onsets and Drude plasmons on the loss side."""
@@ -411,6 +413,29 @@ class SpectrumGenerator:
         wave = np.cos(2 * np.pi * cycles * x + phase).sum(axis=1)
         wave /= np.abs(wave).max(axis=1, keepdims=True)
         return 1 + self.config.gain_amplitude * rng.uniform(0, 1, (n, 1)) * wave
+
+
+def _lorentzian_sum(channels: int, count: np.ndarray, position: np.ndarray,
+                    width: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """Per spectrum, the sum of its first ``count`` Lorentzians.
+
+    ``position``, ``width`` (FWHM) and ``height`` are (n, k) arrays in
+    channels; only the drawn peaks are evaluated, in place and in float32.
+    """
+    n, k_max = position.shape
+    active = np.arange(k_max)[None, :] < count[:, None]
+    rows = np.nonzero(active)[0]
+    profile = np.arange(channels, dtype=np.float32)[None, :] - position[
+        active
+    ].astype(np.float32)[:, None]
+    profile *= (2.0 / width[active]).astype(np.float32)[:, None]
+    np.square(profile, out=profile)
+    profile += 1.0
+    np.reciprocal(profile, out=profile)
+    weights = scipy.sparse.csr_matrix(
+        (height[active], (rows, np.arange(len(rows)))), shape=(n, len(rows))
+    )
+    return np.asarray(weights @ profile, dtype=float)
 
 
 def _unit_integral(spectra: np.ndarray) -> np.ndarray:

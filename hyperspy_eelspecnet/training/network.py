@@ -47,9 +47,10 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
     Notes
     -----
     Encoder: ``depth`` strided convolutions (stride 2, "same", ReLU).
-    Decoder: a transposed convolution per level back up, each output
+    Decoder: a transposed convolution (or, with ``upsampling="resize"``,
+    a doubling and a convolution) per level back up, each output
     concatenated with the encoder output of the same length, then a last
-    transposed convolution to one filter and the output activation.
+    such step to one filter and the output activation.
     Weights are initialised ``random_uniform`` as in the paper.
     """
     import keras
@@ -66,16 +67,25 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
         x = keras.layers.Conv1D(filters, activation="relu", name=f"down_{level}", **conv)(x)
         skips.append(x)
     for level in range(len(config.filters) - 2, -1, -1):
-        x = keras.layers.Conv1DTranspose(
-            config.filters[level], activation="relu", name=f"up_{level}", **conv
-        )(x)
+        x = _up(keras, config, config.filters[level], f"up_{level}", "relu")(x)
         x = keras.layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
-    x = keras.layers.Conv1DTranspose(1, name="to_spectrum", **conv)(x)
+    x = _up(keras, config, 1, "to_spectrum", None)(x)
     if config.output_activation == "positive_tanh":
         outputs = PositiveTanh(name="positive_tanh")(x)
     else:
         outputs = keras.layers.Activation(config.output_activation, name="output")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _up(keras, config: NetworkConfig, filters: int, name: str, activation):
+    """One decoder step that doubles the length (see ``NetworkConfig.upsampling``)."""
+    conv = dict(kernel_size=config.kernel_size, padding="same",
+                kernel_initializer="random_uniform", activation=activation)
+    if config.upsampling == "transposed":
+        return keras.layers.Conv1DTranspose(filters, strides=2, name=name, **conv)
+    return keras.Sequential(
+        [keras.layers.UpSampling1D(2), keras.layers.Conv1D(filters, **conv)], name=name
+    )
 
 
 def count_parameters(model) -> int:

@@ -23,3 +23,23 @@ class PositiveTanh(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@keras.saving.register_keras_serializable(package="hyperspy_eelspecnet")
+class NyquistFilter(keras.layers.Layer):
+    """``[1, 2, 1] / 4`` along the channels: removes the period-2 component.
+
+    A fixed, centred filter whose response falls from 1 at zero frequency
+    to 0 at a period of 2 channels. Put after a network's last stride-2
+    transposed convolution, it keeps that layer's even/odd ripple out of
+    the output; a quasi-Dirac ZLP of 3 channels FWHM holds almost nothing
+    at that period, so the network can sharpen before it to match.
+    Channels beyond the ends count as zero.
+    """
+
+    def call(self, inputs):
+        padded = ops.pad(inputs, [[0, 0], [1, 1], [0, 0]])
+        return 0.25 * padded[:, :-2] + 0.5 * padded[:, 1:-1] + 0.25 * padded[:, 2:]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

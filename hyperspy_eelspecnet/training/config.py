@@ -206,6 +206,11 @@ class NetworkConfig(_Strict):
         "convolution, which keeps a flat input flat instead of printing "
         "the period-2 and period-4 ripples of transposed convolutions",
     )
+    nyquist_filter: bool = Field(
+        False,
+        description="end with a fixed [1, 2, 1] / 4 filter that removes the "
+        "period-2 ripple of the last transposed convolution",
+    )
     output_activation: Literal["positive_tanh", "linear", "softplus"] = (
         "positive_tanh"
     )

@@ -50,12 +50,13 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
     Decoder: a transposed convolution (or, with ``upsampling="resize"``,
     a doubling and a convolution) per level back up, each output
     concatenated with the encoder output of the same length, then a last
-    such step to one filter and the output activation.
+    such step to one filter, optionally a fixed filter that removes the
+    period-2 component (``nyquist_filter``), and the output activation.
     Weights are initialised ``random_uniform`` as in the paper.
     """
     import keras
 
-    from ..layers import PositiveTanh
+    from ..layers import NyquistFilter, PositiveTanh
 
     init = "random_uniform"
     conv = dict(kernel_size=config.kernel_size, strides=2, padding="same",
@@ -70,6 +71,8 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
         x = _up(keras, config, config.filters[level], f"up_{level}", "relu")(x)
         x = keras.layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
     x = _up(keras, config, 1, "to_spectrum", None)(x)
+    if config.nyquist_filter:
+        x = NyquistFilter(name="nyquist_filter")(x)
     if config.output_activation == "positive_tanh":
         outputs = PositiveTanh(name="positive_tanh")(x)
     else:

@@ -73,14 +73,27 @@ def load_real_set(folder: str | Path, dispersion: float) -> RealSet:
     return RealSet(read(specimen), read(vacuum), [f.stem for f in specimen], dispersion)
 
 
-def _energy_past_zlp(spectra: np.ndarray, dispersion: float) -> np.ndarray:
-    """Energy (eV) of each channel from each spectrum's maximum."""
+def energy_past_zlp(spectra: np.ndarray, dispersion: float) -> np.ndarray:
+    """Energy (eV) of each channel from each spectrum's maximum.
+
+    Parameters
+    ----------
+    spectra
+        Array of shape (n, channels).
+    dispersion
+        eV per channel.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, channels): 0 at each spectrum's ZLP maximum.
+    """
     return (np.arange(spectra.shape[1])[None, :] - spectra.argmax(1)[:, None]) * dispersion
 
 
 def _regions(spectra: np.ndarray, dispersion: float, start_ev: float,
              flat_ev: tuple[float, float] | None):
-    energy = _energy_past_zlp(spectra, dispersion)
+    energy = energy_past_zlp(spectra, dispersion)
     past = energy >= start_ev
     if flat_ev is None:  # the last 3 eV, 5 channels from the end
         end = energy[:, -6:-5]
@@ -207,7 +220,7 @@ def evaluate_real(real: RealSet, models: list[str],
 
 def _vacuum_tail(real: RealSet, start_ev: float = 0.3, end_ev: float = 3.0) -> np.ndarray:
     """Channels of the vacuum ZLP's tail, ``start_ev`` to ``end_ev`` past its maximum."""
-    energy = _energy_past_zlp(real.vacuum, real.dispersion)
+    energy = energy_past_zlp(real.vacuum, real.dispersion)
     return (energy >= start_ev) & (energy < end_ev)
 
 

@@ -34,8 +34,9 @@ def test_compact_preset_is_small_enough_to_ship():
 
 @pytest.mark.parametrize(
     "decoder, flat",
-    [({}, False), ({"upsampling": "resize"}, True), ({"nyquist_filter": True}, True)],
-    ids=["transposed", "resize", "nyquist-filter"],
+    [({}, False), ({"upsampling": "resize"}, True),
+     ({"upsampling": "resize", "resize_steps": 2}, True), ({"nyquist_filter": True}, True)],
+    ids=["transposed", "resize", "resize-finest-2", "nyquist-filter"],
 )
 def test_flat_spectrum_stays_flat_without_transposed_ripple(decoder, flat):
     """The last transposed convolution prints a period-2 ripple on a flat
@@ -55,7 +56,8 @@ def test_flat_spectrum_stays_flat_without_transposed_ripple(decoder, flat):
 def test_resize_and_filtered_network_exports_and_reloads(tmp_path):
     from hyperspy_eelspecnet.training.export import export_model
 
-    network = {"filters": (4, 8, 8, 8, 8, 8), "upsampling": "resize", "nyquist_filter": True}
+    network = {"filters": (4, 8, 8, 8, 8, 8), "upsampling": "resize", "resize_steps": 2,
+               "nyquist_filter": True}
     config = tiny_config(steps=4, network=network)
     result = train(config, tmp_path / "run", show_progressbar=False)
     spec = resolve_model(export_model(result.model, config, tmp_path / "model"))
@@ -64,7 +66,14 @@ def test_resize_and_filtered_network_exports_and_reloads(tmp_path):
     np.testing.assert_allclose(loaded.predict_on_batch(test_input),
                                np.load(spec.path / "test_output.npy"), rtol=1e-5, atol=1e-7)
     architecture = json.loads((spec.path / "card.json").read_text())["architecture"]
-    assert architecture["upsampling"] == "resize" and architecture["nyquist_filter"] is True
+    assert architecture["upsampling"] == "resize" and architecture["resize_steps"] == 2
+    assert architecture["nyquist_filter"] is True
+    # The two finest steps resize; the coarser ones stay transposed.
+    layers = {layer.name: type(layer).__name__ for layer in loaded.layers}
+    assert layers["to_spectrum"] == layers["up_0"] == "Sequential"
+    assert layers["up_1"] == "Conv1DTranspose"
+    with pytest.raises(ValidationError, match="resize_steps needs upsampling"):
+        TrainingConfig(name="x", network={"resize_steps": 2})
 
 
 def test_loss_falls(tmp_path):

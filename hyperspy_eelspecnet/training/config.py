@@ -206,6 +206,12 @@ class NetworkConfig(_Strict):
         "convolution, which keeps a flat input flat instead of printing "
         "the period-2 and period-4 ripples of transposed convolutions",
     )
+    resize_steps: int | None = Field(
+        None, ge=1,
+        description="with upsampling 'resize', resize only this many of the "
+        "finest decoder steps (the last, to the spectrum, first) and keep "
+        "transposed convolutions above them; None resizes every step",
+    )
     nyquist_filter: bool = Field(
         False,
         description="end with a fixed [1, 2, 1] / 4 filter that removes the "
@@ -214,6 +220,12 @@ class NetworkConfig(_Strict):
     output_activation: Literal["positive_tanh", "linear", "softplus"] = (
         "positive_tanh"
     )
+
+    @model_validator(mode="after")
+    def _resize_steps_need_resize(self):
+        if self.resize_steps is not None and self.upsampling != "resize":
+            raise ValueError("resize_steps needs upsampling: resize")
+        return self
 
 
 class OptimiserConfig(_Strict):

@@ -288,6 +288,24 @@ def _ssim_batch(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return full[half::height, half : x.shape[-1] - half].mean(axis=-1)
 
 
+def high_pass(spectra: np.ndarray, window: int) -> np.ndarray:
+    """Each spectrum minus its ``window``-channel moving average.
+
+    Parameters
+    ----------
+    spectra
+        Array whose last axis is the channels.
+    window
+        Channels of the moving average (edges reflected).
+
+    Returns
+    -------
+    numpy.ndarray
+        The high-passed spectra, of the shape of ``spectra``.
+    """
+    return spectra - uniform_filter1d(spectra, size=window, axis=-1)
+
+
 def highpass_noise_sigma(spectra: np.ndarray, region: np.ndarray, window: int = 9) -> np.ndarray:
     """Noise standard deviation of each spectrum from a high-pass filter.
 
@@ -332,7 +350,7 @@ def highpass_noise_sigma(spectra: np.ndarray, region: np.ndarray, window: int = 
     if window < 3 or window % 2 == 0:
         raise ValueError(f"window must be an odd integer >= 3, got {window}.")
     y = _spectra(spectra)
-    highpass = y - uniform_filter1d(y, size=window, axis=-1)
+    highpass = high_pass(y, window)
     half = window // 2
     inside = np.zeros(y.shape[-1], dtype=bool)
     inside[half : y.shape[-1] - half] = True
@@ -371,7 +389,7 @@ def local_noise_sigma(spectra: np.ndarray, window: int = 9, span: int = 41) -> n
         Noise standard deviation of the shape of ``spectra``.
     """
     y = _spectra(spectra)
-    highpass = np.abs(y - uniform_filter1d(y, size=window, axis=-1))
+    highpass = np.abs(high_pass(y, window))
     sigma = MAD_TO_STD * median_filter(highpass, size=(1, span), mode="nearest")
     return (sigma * np.sqrt(window / (window - 1))).reshape(np.shape(spectra))
 

@@ -18,6 +18,7 @@ import sys
 import numpy as np
 
 from hyperspy_eelspecnet.inference import restore_spectra
+from hyperspy_eelspecnet.metrics import high_pass
 from hyperspy_eelspecnet.real_data import energy_past_zlp, load_real_set
 from hyperspy_eelspecnet.registry import resolve_model
 
@@ -34,8 +35,7 @@ def _power(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
     total = np.zeros(SEGMENT // 2 + 1)
     for spectrum, axis in zip(spectra, energy):
         stretch = spectrum[(axis > RANGE_EV[0]) & (axis < RANGE_EV[1])]
-        high = stretch - np.convolve(stretch, np.ones(SMOOTH) / SMOOTH, "same")
-        high = high[SMOOTH:SMOOTH + SEGMENT]
+        high = high_pass(stretch, SMOOTH)[SMOOTH:SMOOTH + SEGMENT]
         total += np.abs(np.fft.rfft(high)) ** 2
     return total
 

@@ -68,9 +68,9 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
         x = keras.layers.Conv1D(filters, activation="relu", name=f"down_{level}", **conv)(x)
         skips.append(x)
     for level in range(len(config.filters) - 2, -1, -1):
-        x = _up(keras, config, config.filters[level], f"up_{level}", "relu", level + 1)(x)
+        x = _up(config, config.filters[level], f"up_{level}", "relu", level + 1)(x)
         x = keras.layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
-    x = _up(keras, config, 1, "to_spectrum", None, 0)(x)
+    x = _up(config, 1, "to_spectrum", None, 0)(x)
     if config.nyquist_filter:
         x = NyquistFilter(name="nyquist_filter")(x)
     if config.output_activation == "positive_tanh":
@@ -80,11 +80,13 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
     return keras.Model(inputs, outputs, name=name)
 
 
-def _up(keras, config: NetworkConfig, filters: int, name: str, activation, finest: int):
+def _up(config: NetworkConfig, filters: int, name: str, activation, finest: int):
     """Decoder step ``finest`` (0 for the last) that doubles the length.
 
     See ``NetworkConfig.upsampling`` and ``NetworkConfig.resize_steps``.
     """
+    import keras
+
     conv = dict(kernel_size=config.kernel_size, padding="same",
                 kernel_initializer="random_uniform", activation=activation)
     resize = config.upsampling == "resize" and (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from scipy.ndimage import gaussian_filter1d
 
 from hyperspy_eelspecnet.metrics import fwhm
 from hyperspy_eelspecnet.training import (
@@ -139,6 +140,30 @@ def test_poisson_noise_variance_equals_mean():
     np.testing.assert_allclose(batch.params["zlp_counts"], 1e4)
 
 
+def test_detector_blur_correlates_counting_noise_and_keeps_the_counts():
+    config = GeneratorConfig(poisson_probability=1.0, poisson_zlp_counts=(1e4, 1e4),
+                             read_noise_counts=(0, 0), n_peaks=(0, 0), dark_mean=(0, 0))
+    blurred_config = config.model_copy(update={"detector_blur_channels": (1.0, 1.0)})
+    noiseless = SpectrumGenerator(config.model_copy(update={"poisson_probability": 0.0,
+                                                              "gaussian_noise": (0, 0)}),
+                                  seed=8).generate(400).distorted
+    scale = 1e4 / noiseless.max(1, keepdims=True)
+    window = slice(380, 420)  # well-exposed channels
+    # The spread blurs the expected counts too (negligibly, next to the OTF).
+    spread = gaussian_filter1d(noiseless, 1.0, axis=1, mode="constant")
+    stats = {}
+    for name, cfg, mean in [("white", config, noiseless), ("blurred", blurred_config, spread)]:
+        residual = (SpectrumGenerator(cfg, seed=8).generate(400).distorted - mean) * scale
+        r = residual[:, window]
+        lag1 = (r[:, 1:] * r[:, :-1]).mean() / r.var()
+        stats[name] = (lag1, r.var() / (noiseless * scale)[:, window].mean())
+    assert abs(stats["white"][0]) < 0.1
+    # A Gaussian spread of 1 channel: neighbours correlate by exp(-1/4) = 0.78,
+    # and the variance per channel drops to sum(k**2) = 1 / (2 sqrt(pi)) = 0.28 of the mean.
+    assert 0.7 < stats["blurred"][0] < 0.86
+    assert 0.22 < stats["blurred"][1] < 0.34
+
+
 @pytest.mark.parametrize("shape", ["lorentzian", "gaussian", "voigt", "pearson7", "asymmetric"])
 def test_otf_shapes_have_the_drawn_width(shape):
     weights = {k: 0.0 for k in ShapeWeights.model_fields} | {shape: 1.0}
@@ -209,9 +234,10 @@ def test_gain_varies_slowly_and_within_its_amplitude():
         {"n_peek": (0, 3)},
         {"near_zlp_peaks": {"count": (0, 2)}},
         {"near_zlp_peaks": {"fwhm_ev": (0.1, 0.01)}},
+        {"detector_blur_channels": (2.0, 1.0)},
     ],
     ids=["peaks", "otf", "zlp", "no-shape", "measured-no-files", "typo", "near-count",
-         "near-fwhm"],
+         "near-fwhm", "detector-blur"],
 )
 def test_bad_configs_are_rejected(bad):
     with pytest.raises(ValidationError):

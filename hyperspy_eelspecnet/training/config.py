@@ -161,6 +161,14 @@ class GeneratorConfig(_Strict):
     poisson_zlp_counts: Range = (1e3, 1e7)
     read_noise_counts: Range = (0.0, 10.0)
     gain_amplitude: float = Field(0.0, ge=0, lt=0.5)
+    detector_blur_channels: Range | None = Field(
+        None,
+        description="Poisson spectra: spread the counted electrons over "
+        "neighbouring channels with a Gaussian of this standard deviation "
+        "(channels, drawn per spectrum), as a scintillator-coupled detector "
+        "does, so that counting noise is correlated between channels; read "
+        "noise stays white. None keeps counting noise white",
+    )
     target: Literal["quasi_dirac", "zlp_free"] = "quasi_dirac"
 
     @model_validator(mode="after")
@@ -171,6 +179,8 @@ class GeneratorConfig(_Strict):
                      "gaussian_noise", "dark_mean", "poisson_zlp_counts",
                      "read_noise_counts"):
             _check_range(name, getattr(self, name))
+        if self.detector_blur_channels is not None:
+            _check_range("detector_blur_channels", self.detector_blur_channels)
         if not 0 <= self.n_peaks[0] <= self.n_peaks[1]:
             raise ValueError(f"n_peaks must be 0 <= low <= high, got {self.n_peaks}")
         if self.zlp_channel >= self.channels:

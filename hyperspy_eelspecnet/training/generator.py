@@ -376,7 +376,7 @@ class SpectrumGenerator:
         return out
 
     def _add_noise(self, spectra: np.ndarray, valid: np.ndarray):
-        """Gaussian (paper) or Poisson plus read noise, and detector gain.
+        """Gaussian (paper) or Poisson (optionally spread) plus read noise, and gain.
 
         Channels outside ``valid`` (a truncated spectrum) stay exactly zero.
         """
@@ -399,10 +399,26 @@ class SpectrumGenerator:
             scale = counts[poisson_rows, None] / peak[poisson_rows]
             expected = np.clip(spectra[poisson_rows] * scale, 0, None)
             read = rng.uniform(*cfg.read_noise_counts, poisson_rows.sum())[:, None]
-            noisy = rng.poisson(expected) + read * rng.standard_normal(expected.shape)
+            counted = rng.poisson(expected).astype(float)
+            if cfg.detector_blur_channels is not None:
+                counted = self._detector_blur(counted)
+            noisy = counted + read * rng.standard_normal(expected.shape)
             gaussian[poisson_rows] = noisy / scale
         amplitude = np.where(poisson_rows, np.nan, amplitude)
         return gaussian * valid, amplitude, counts
+
+    def _detector_blur(self, counted: np.ndarray) -> np.ndarray:
+        """Each spectrum through a Gaussian detector point spread (counts kept).
+
+        The standard deviation is drawn per spectrum from
+        ``detector_blur_channels``; the convolution is zero-padded, so no
+        counts wrap from one end of the spectrum to the other.
+        """
+        sigma = self.rng.uniform(*self.config.detector_blur_channels, len(counted))
+        size = self._fft_size()
+        frequency = scipy.fft.rfftfreq(size)
+        kernel_f = np.exp(-2 * (np.pi * sigma[:, None] * frequency[None, :]) ** 2)
+        return self._convolve(counted, kernel_f)
 
     def _gain(self, n: int, channels: int) -> np.ndarray:
         """A slowly varying detector gain, 1 +- gain_amplitude."""

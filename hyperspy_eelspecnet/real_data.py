@@ -14,6 +14,10 @@ spectrum and is scored on what a measurement can show:
 - total counts kept (restored total over measured total);
 - the level and the noise of a smooth stretch (by default the last 3 eV),
   restored over measured (the noise should drop, the level should not);
+- where the restored ZLP sits: the centroid of the 7 channels around the
+  restoration's maximum minus the measured maximum's channel. The
+  re-convolution above centres the kernel on its maximum, so a ZLP put a
+  fraction of a channel off leaves a residual on the steep flank;
 - the vacuum ZLP's FWHM before and after, and how much of its tail (0.3
   to 3 eV past the maximum, where vacuum has no losses) a restoration
   keeps.
@@ -138,6 +142,8 @@ def score_real(restored: np.ndarray, real: RealSet, *, zlp_free: bool = False,
         "flat_level_ratio": np.where(flat, restored, 0).sum(1) / np.where(flat, measured, 0).sum(1),
         "flat_noise_cut": metrics.highpass_noise_sigma(measured, flat)
         / metrics.highpass_noise_sigma(restored, flat),
+        "zlp_shift_channels": np.full(len(measured), np.nan) if zlp_free
+        else metrics.peak_centroid(restored) - measured.argmax(1),
     }
 
 

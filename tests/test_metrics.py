@@ -48,6 +48,17 @@ def test_width_is_of_the_main_peak() -> None:
     np.testing.assert_allclose(metrics.fwhm(total), FWHM_PER_SIGMA * 10, rtol=1e-3)
 
 
+def test_peak_centroid_gives_the_sub_channel_position() -> None:
+    centres = np.array([100.0, 100.3, 250.7])
+    sharp = _gaussians(centres, np.full(3, 1.3))  # a 3-channel quasi-Dirac ZLP
+    # Within 0.02 channel: the 7-channel window cuts the tails at 2.3 sigma.
+    np.testing.assert_allclose(metrics.peak_centroid(sharp), centres, atol=0.02)
+    # A peak at the first channel: the window is cut at the end, not wrapped.
+    edge = np.zeros(CHANNELS)
+    edge[:2] = [3.0, 1.0]
+    assert metrics.peak_centroid(edge) == pytest.approx(0.25)
+
+
 def test_width_without_crossing_is_nan() -> None:
     edge = _gaussians(np.array([2.0]), np.array([20.0]))
     flat = np.zeros((1, CHANNELS))

@@ -11,9 +11,10 @@ prints (the period-2 and period-4 pattern of stride-2 transposed
 convolutions) gives ratios near or above 1 at those periods.
 
 It first prints the measured power itself at those periods, over the
-power at 16 channels: white noise gives about 1 at every period. The
-counting noise of the WS2 spectra is not white: the detector spreads
-each electron over neighbouring channels (the generator's
+power at 16 channels, for the specimen spectra and for the dim tails of
+the vacuum recordings (read noise): white noise gives about 1 at every
+period. The counting noise of the WS2 spectra is not white: the detector
+spreads each electron over neighbouring channels (the generator's
 ``detector_blur_channels``).
 """
 
@@ -53,9 +54,11 @@ def main(models: list[str]) -> None:
     frequency = np.fft.rfftfreq(SEGMENT)
     bands = [slice(max(k - 3, 0), k + 4)
              for k in (int(np.argmin(np.abs(frequency - 1 / period))) for period in PERIODS)]
-    print("measured power at a period of " + ", ".join(map(str, PERIODS))
-          + f" channels, over that at {PERIODS[-1]}: "
-          + ", ".join(f"{measured[band].mean() / measured[bands[-1]].mean():.3g}" for band in bands))
+    vacuum = _power(real.vacuum, energy_past_zlp(real.vacuum, real.dispersion))
+    for label, power in (("specimen", measured), ("vacuum tails", vacuum)):
+        print(f"measured power ({label}) at a period of " + ", ".join(map(str, PERIODS))
+              + f" channels, over that at {PERIODS[-1]}: "
+              + ", ".join(f"{power[band].mean() / power[bands[-1]].mean():.3g}" for band in bands))
     print("model: restored / measured power at those periods")
     for name in models:
         restored = _power(restore_spectra(real.specimen, resolve_model(name)).astype(float),

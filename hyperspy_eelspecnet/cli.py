@@ -38,7 +38,7 @@ def _export(args: argparse.Namespace) -> int:
 
     import keras
 
-    from .layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from . import layers  # noqa: F401  (registers the custom layers)
     from .training.config import TrainingConfig
     from .training.export import export_model
 

@@ -144,7 +144,7 @@ def load_network(path: str, sha256: str):
     """
     import keras
 
-    from .layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from . import layers  # noqa: F401  (registers the custom layers)
 
     try:
         return keras.saving.load_model(Path(path) / WEIGHTS_FILE, compile=False)

@@ -44,7 +44,6 @@ def main(models: list[str]) -> None:
     noise = spectra.distorted - spectra.clean
     channel = np.arange(noise.shape[1])
     region = channel[None, :] - spectra.params["zlp_centre"][:, None] > FROM_ZLP
-    spread_std = lambda values: np.array([row[mask].std() for row, mask in zip(values, region)])  # noqa: E731
     print(f"model: transfer / noise cut for noise spread by {', '.join(map(str, SPREADS))} channels")
     for name in models:
         model = resolve_model(name)
@@ -55,7 +54,8 @@ def main(models: list[str]) -> None:
             added = added * noise.std(1, keepdims=True) / added.std(1, keepdims=True)
             noisy = spectra.clean + added
             restored = restore_spectra(noisy, model).astype(float)
-            transfer = spread_std(restored - clean) / spread_std(added)
+            transfer = (np.nanstd(np.where(region, restored - clean, np.nan), axis=1)
+                        / np.nanstd(np.where(region, added, np.nan), axis=1))
             cut = (metrics.highpass_noise_sigma(noisy, region)
                    / metrics.highpass_noise_sigma(restored, region))
             figures.append(f"{np.median(transfer):.3g} / {np.median(cut):.3g}")

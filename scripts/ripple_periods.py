@@ -52,8 +52,8 @@ def main(models: list[str]) -> None:
     energy = energy_past_zlp(real.specimen, real.dispersion)
     measured = _power(real.specimen, energy)
     frequency = np.fft.rfftfreq(SEGMENT)
-    bands = [slice(max(k - 3, 0), k + 4)
-             for k in (int(np.argmin(np.abs(frequency - 1 / period))) for period in PERIODS)]
+    centres = [int(np.argmin(np.abs(frequency - 1 / period))) for period in PERIODS]
+    bands = [slice(max(k - 3, 0), k + 4) for k in centres]
     vacuum = _power(real.vacuum, energy_past_zlp(real.vacuum, real.dispersion))
     for label, power in (("specimen", measured), ("vacuum tails", vacuum)):
         print(f"measured power ({label}) at a period of " + ", ".join(map(str, PERIODS))

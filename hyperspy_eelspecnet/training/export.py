@@ -132,7 +132,7 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
     """
     import keras
 
-    from ..layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from .. import layers  # noqa: F401  (registers the custom layers)
 
     from .network import build_unet
 

@@ -136,7 +136,7 @@ def train(
     """
     import keras
 
-    from ..layers import PositiveTanh  # noqa: F401  (registers the layer)
+    from .. import layers  # noqa: F401  (registers the custom layers)
     from .losses import AsinhLinearMSE  # noqa: F401  (registers the loss)
     from .network import build_unet
 

@@ -93,6 +93,34 @@ def test_asinh_linear_loss_adds_the_unit_integral_error():
     assert float(loss(y_true, to_network(zlp_only, pre)[..., None].astype(np.float32))) > 0.5 * expected
 
 
+def test_difference_term_costs_channel_to_channel_noise_more_than_a_smooth_error():
+    import keras
+
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    rng = np.random.default_rng(0)
+    y_true = np.full((2, 256, 1), 0.3, dtype=np.float32)
+    noise = rng.normal(0, 0.01, (1, 256, 1))
+    smooth = np.full((1, 256, 1), np.sqrt(np.mean(noise ** 2)))  # same squared error
+    y_pred = (y_true + np.concatenate([noise, smooth])).astype(np.float32)
+    plain = AsinhLinearMSE(1e-6, linear_weight=0.0)
+    weighted = AsinhLinearMSE(1e-6, linear_weight=0.0, difference_weight=10.0)
+    assert [float(plain(y_true[i:i + 1], y_pred[i:i + 1])) for i in range(2)] == (
+        pytest.approx([np.mean(noise ** 2)] * 2, rel=1e-3))
+    noisy, level = (float(weighted(y_true[i:i + 1], y_pred[i:i + 1])) for i in range(2))
+    assert level == pytest.approx(np.mean(noise ** 2), rel=1e-3)  # a flat error has no steps
+    # white noise: steps have twice its variance, so 1 + 10 * 2 times the plain loss
+    assert noisy == pytest.approx(21 * np.mean(noise ** 2), rel=0.15)
+    restored = keras.losses.deserialize(keras.losses.serialize(weighted))
+    assert restored.difference_weight == 10.0
+
+
+def test_config_rejects_a_difference_weight_outside_the_asinh_loss():
+    with pytest.raises(ValidationError, match="difference_loss_weight is a term of the asinh loss"):
+        tiny_config(value_scale="asinh", loss="mse", difference_loss_weight=1.0,
+                    network={"output_activation": "linear"})
+
+
 def test_config_rejects_a_linear_weight_without_the_asinh_scale():
     with pytest.raises(ValidationError, match="linear_loss_weight needs value_scale 'asinh'"):
         tiny_config(linear_loss_weight=1.0)

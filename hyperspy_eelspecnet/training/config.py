@@ -274,6 +274,12 @@ class TrainingConfig(_Strict):
         "squared error of the unit-integral values (which the ZLP dominates) "
         "to the asinh-scale loss",
     )
+    difference_loss_weight: float = Field(
+        0.0, ge=0,
+        description="with linear_loss_weight: add this times the squared error "
+        "of neighbouring-channel differences on the asinh scale, which weighs "
+        "the noise a restoration lets through (see losses.AsinhLinearMSE)",
+    )
     init_from: str | None = Field(
         None,
         description="start from the weights of this exported model (directory "
@@ -295,6 +301,11 @@ class TrainingConfig(_Strict):
             raise ValueError(
                 "linear_loss_weight needs value_scale 'asinh' and loss 'mse' "
                 "(on the offset scale the loss is already on unit-integral values)"
+            )
+        if self.difference_loss_weight > 0 and self.linear_loss_weight == 0:
+            raise ValueError(
+                "difference_loss_weight is a term of the asinh loss: set "
+                "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
             )
         if self.value_scale == "asinh" and self.network.output_activation != "linear":
             raise ValueError(

@@ -112,13 +112,35 @@ def test_difference_term_costs_channel_to_channel_noise_more_than_a_smooth_error
     # white noise: steps have twice its variance, so 1 + 10 * 2 times the plain loss
     assert noisy == pytest.approx(21 * np.mean(noise ** 2), rel=0.15)
     restored = keras.losses.deserialize(keras.losses.serialize(weighted))
-    assert restored.difference_weight == 10.0
+    assert (restored.difference_weight, restored.difference_zlp_margin) == (10.0, 0)
 
 
-def test_config_rejects_a_difference_weight_outside_the_asinh_loss():
-    with pytest.raises(ValidationError, match="difference_loss_weight is a term of the asinh loss"):
-        tiny_config(value_scale="asinh", loss="mse", difference_loss_weight=1.0,
-                    network={"output_activation": "linear"})
+def test_difference_term_leaves_out_the_zlp_margin_only():
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    y_true = np.zeros((1, 128, 1), dtype=np.float32)
+    y_true[0, 40] = 0.9  # the quasi-Dirac ZLP
+    at_zlp, far = y_true.copy(), y_true.copy()
+    at_zlp[0, 38] += 0.1  # an error on the ZLP's flank
+    far[0, 90] += 0.1  # the same error in the loss region
+    everywhere = AsinhLinearMSE(1e-6, 0.0, difference_weight=1.0)
+    margin = AsinhLinearMSE(1e-6, 0.0, difference_weight=1.0, difference_zlp_margin=4)
+    plain = 0.01 / 128  # the asinh term of either error
+    steps = 2 * 0.01 / 127  # two steps, into the error and out of it
+    assert float(everywhere(y_true, at_zlp)) == pytest.approx(plain + steps, rel=1e-4)
+    assert float(margin(y_true, at_zlp)) == pytest.approx(plain, rel=1e-4)
+    assert float(margin(y_true, far)) == pytest.approx(plain + steps, rel=1e-4)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"difference_loss_weight": 1.0}, "difference_loss_weight is a term of the asinh loss"),
+    ({"linear_loss_weight": 1.0, "difference_loss_zlp_margin": 8},
+     "difference_loss_zlp_margin does nothing without difference_loss_weight"),
+])
+def test_config_rejects_a_difference_term_that_would_not_apply(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        tiny_config(value_scale="asinh", loss="mse", network={"output_activation": "linear"},
+                    **changes)
 
 
 def test_config_rejects_a_linear_weight_without_the_asinh_scale():

@@ -280,6 +280,12 @@ class TrainingConfig(_Strict):
         "of neighbouring-channel differences on the asinh scale, which weighs "
         "the noise a restoration lets through (see losses.AsinhLinearMSE)",
     )
+    difference_loss_zlp_margin: int = Field(
+        0, ge=0,
+        description="channels on each side of the target's maximum (the "
+        "quasi-Dirac ZLP) that the difference term leaves out: it then weighs "
+        "the loss region's noise, not the ZLP's steep flanks",
+    )
     init_from: str | None = Field(
         None,
         description="start from the weights of this exported model (directory "
@@ -306,6 +312,10 @@ class TrainingConfig(_Strict):
             raise ValueError(
                 "difference_loss_weight is a term of the asinh loss: set "
                 "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
+            )
+        if self.difference_loss_zlp_margin and self.difference_loss_weight == 0:
+            raise ValueError(
+                "difference_loss_zlp_margin does nothing without difference_loss_weight"
             )
         if self.value_scale == "asinh" and self.network.output_activation != "linear":
             raise ValueError(

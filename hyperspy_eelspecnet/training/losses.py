@@ -38,15 +38,20 @@ class AsinhLinearMSE(keras.losses.Loss):
         changes from channel to channel; a smooth error hardly does. So
         this term weighs the noise a restoration lets through more than a
         slightly wrong level or width.
+    difference_zlp_margin
+        Channels on each side of the target's maximum (the quasi-Dirac
+        ZLP) that the difference term leaves out, so that it weighs the
+        loss region's noise and not the ZLP's steep flanks.
     """
 
     def __init__(self, asinh_width: float, linear_weight: float,
-                 difference_weight: float = 0.0,
+                 difference_weight: float = 0.0, difference_zlp_margin: int = 0,
                  name: str = "asinh_linear_mse", **kwargs):
         super().__init__(name=name, **kwargs)
         self.asinh_width = float(asinh_width)
         self.linear_weight = float(linear_weight)
         self.difference_weight = float(difference_weight)
+        self.difference_zlp_margin = int(difference_zlp_margin)
 
     def call(self, y_true, y_pred):
         # one value per spectrum: (batch, channels, 1) flattened to (batch, channels)
@@ -58,9 +63,18 @@ class AsinhLinearMSE(keras.losses.Loss):
         linear_term = ops.mean(ops.square(linear_error), axis=-1)
         loss = asinh_term + self.linear_weight * linear_term
         if self.difference_weight:
-            step = error[:, 1:] - error[:, :-1]
-            loss = loss + self.difference_weight * ops.mean(ops.square(step), axis=-1)
+            step = ops.square(error[:, 1:] - error[:, :-1])
+            if self.difference_zlp_margin:
+                step = step * self._outside_zlp(y_true)
+            loss = loss + self.difference_weight * ops.mean(step, axis=-1)
         return loss
+
+    def _outside_zlp(self, y_true):
+        """1 for the steps between two channels past the margin around the ZLP, else 0."""
+        channel = ops.arange(ops.shape(y_true)[1])[None, :]
+        peak = ops.expand_dims(ops.argmax(y_true, axis=-1), -1)
+        outside = ops.cast(ops.abs(channel - peak) > self.difference_zlp_margin, y_true.dtype)
+        return outside[:, 1:] * outside[:, :-1]
 
     def _to_linear(self, y):
         """``value_scale.from_network`` in ``keras.ops``, on clipped values."""
@@ -70,4 +84,5 @@ class AsinhLinearMSE(keras.losses.Loss):
     def get_config(self) -> dict:
         return {**super().get_config(), "asinh_width": self.asinh_width,
                 "linear_weight": self.linear_weight,
-                "difference_weight": self.difference_weight}
+                "difference_weight": self.difference_weight,
+                "difference_zlp_margin": self.difference_zlp_margin}

@@ -83,7 +83,8 @@ def compile_model(model, config: TrainingConfig) -> None:
     loss = config.loss
     if config.linear_loss_weight > 0:
         loss = AsinhLinearMSE(config.asinh_width, config.linear_loss_weight,
-                              config.difference_loss_weight)
+                              config.difference_loss_weight,
+                              config.difference_loss_zlp_margin)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=_learning_rate_schedule(config),

@@ -98,14 +98,16 @@ def test_same_seed_same_weights_and_resume_continues(tmp_path):
     assert [int(r["step"]) for r in _history(tmp_path / "split")] == [8, 16]
 
 
-def test_fine_tuning_starts_from_the_exported_weights(tiny_model, tmp_path):
-    from hyperspy_eelspecnet.registry import load_network
+def test_fine_tuning_starts_from_the_exported_weights_and_its_card_says_so(tiny_model, tmp_path):
+    from hyperspy_eelspecnet.training.export import export_model
 
     config = tiny_config(steps=1, init_from=str(tiny_model), optimiser={"learning_rate": 1e-9})
-    tuned = train(config, tmp_path, show_progressbar=False).model
+    tuned = train(config, tmp_path / "run", show_progressbar=False).model
     start = load_network(str(tiny_model), resolve_model(tiny_model).sha256)
     for a, b in zip(start.get_weights(), tuned.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
+    card = resolve_model(export_model(tuned, config, tmp_path / "model")).card
+    assert card["training"]["init_from"] == str(tiny_model)
 
 
 def test_run_directory_of_another_config_is_refused(tmp_path):

@@ -79,6 +79,7 @@ def model_card(model, config: TrainingConfig, *, command: str = "",
         "generator": gen.model_dump(mode="json"),
         "training": {
             "seed": config.seed,
+            "init_from": config.init_from,
             "steps": steps if steps is not None else config.steps,
             "batch_size": config.batch_size,
             "spectra_seen": (steps if steps is not None else config.steps) * config.batch_size,

@@ -2,7 +2,7 @@
 
 Usage: python scripts/noise_transfer.py MODEL [MODEL ...]
 
-Draws 48 spectra of the shipped ``nzeels-2048`` recipe with Poisson
+Draws 48 spectra of the first-stage ``nzeels-2048.yaml`` recipe with Poisson
 noise at a ZLP maximum of 3e5 counts (seed 7), and the same spectra
 with their noise spread over neighbouring channels by a Gaussian of
 standard deviation 1 and 1.5 channels (rescaled to the same standard

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from hyperspy_eelspecnet.domain import DomainReport, OutOfDomainWarning
 from hyperspy_eelspecnet.evaluation import evaluation_sets
 from hyperspy_eelspecnet.inference import restore_spectra
 from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.real_data import load_real_set
 from hyperspy_eelspecnet.registry import list_models, resolve_model
+
+REAL = Path(__file__).parents[2] / "shared" / "realdata" / "ws2_25meV"
+SHIPPED = ("nzeels-2048", "nzeels-2048-nozlp")
 
 pytestmark = pytest.mark.skipif(
     not {"nzeels-2048", "nzeels-2048-nozlp"} <= set(list_models()),
@@ -46,3 +54,21 @@ def test_zlp_free_model_removes_the_zlp_and_keeps_the_loss(paper_set):
     err = np.abs(np.where(loss, restored, 0) - truth).sum(1)
     has_loss = truth.sum(1) > 0
     assert np.median(err[has_loss] / truth.sum(1)[has_loss]) < 0.2
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="shared/realdata is not beside the project")
+@pytest.mark.parametrize("name", SHIPPED)
+def test_measured_spectra_are_restored_to_their_last_channel(name):
+    # The WS2 spectra run 1820 channels past their ZLP (1981 channels, ZLP
+    # at 160), as a 2048-channel map does whose ZLP sits near its start.
+    real = load_real_set(REAL, 0.025013)
+    model = resolve_model(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutOfDomainWarning)
+        report = DomainReport(name, model.card["domain"])
+        report.check(real.specimen)
+        report.emit()
+    restored = restore_spectra(real.specimen, model)
+    last_3_ev = slice(-120, None)
+    level = restored[:, last_3_ev].sum(1) / real.specimen[:, last_3_ev].sum(1)
+    np.testing.assert_allclose(level, 1, atol=0.1)

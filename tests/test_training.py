@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import tiny_config
+from conftest import TINY_GENERATOR, tiny_config
 from pydantic import ValidationError
 
 from hyperspy_eelspecnet.cli import main
@@ -129,6 +129,15 @@ def test_export_then_load_predicts_identically(tiny_model):
     assert card["weights_sha256"] == spec.sha256
     lo, hi = card["domain"]["zlp_fwhm_channels"]
     assert 0 < lo < hi
+
+
+def test_domain_spans_the_training_lengths():
+    from hyperspy_eelspecnet.training.export import _domain
+
+    domain = _domain(tiny_config(generator=TINY_GENERATOR.model_copy(update={"min_channels": 150})))
+    assert domain["channels"] == [75, 512]  # half the shortest, twice the longest
+    assert domain["channels_past_zlp"] == 256 - 1 - 50
+    assert _domain(tiny_config())["channels"] == [128, 512]
 
 
 def test_exported_network_accepts_other_lengths(tiny_model):

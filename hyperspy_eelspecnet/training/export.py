@@ -36,13 +36,20 @@ def _hardware() -> str:
 
 
 def _domain(config: TrainingConfig) -> dict:
-    """ZLP widths (channels) and channel counts the model was trained on."""
+    """ZLP widths (channels) and channel counts the model was trained on.
+
+    The channel counts run from half the shortest training spectrum
+    (``min_channels``, or ``channels`` when all are whole) to twice the
+    longest: a shorter spectrum is zero-padded as the truncated training
+    spectra were, and how far it reaches past the ZLP is checked on its
+    own (``channels_past_zlp``).
+    """
     gen = config.generator
     distorted = SpectrumGenerator(gen, EXPORT_SEED + 1).generate(_DOMAIN_SPECTRA).distorted
     widths = fwhm(distorted)
     return {
         "zlp_fwhm_channels": [round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])],
-        "channels": [gen.channels // 2, 2 * gen.channels],
+        "channels": [(gen.min_channels or gen.channels) // 2, 2 * gen.channels],
         "channels_past_zlp": gen.channels - 1 - gen.zlp_channel,
         "zlp_channel_range": list(gen.zlp_channel_range or (gen.zlp_channel,) * 2),
     }

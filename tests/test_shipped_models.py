@@ -19,7 +19,7 @@ REAL = Path(__file__).parents[2] / "shared" / "realdata" / "ws2_25meV"
 SHIPPED = ("nzeels-2048", "nzeels-2048-nozlp")
 
 pytestmark = pytest.mark.skipif(
-    not {"nzeels-2048", "nzeels-2048-nozlp"} <= set(list_models()),
+    not set(SHIPPED) <= set(list_models()),
     reason="the shipped models are not in hyperspy_eelspecnet/models yet",
 )
 

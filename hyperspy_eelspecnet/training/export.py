@@ -61,6 +61,7 @@ def model_card(model, config: TrainingConfig, *, command: str = "",
     import keras
 
     gen = config.generator
+    steps = config.steps if steps is None else steps
     return {
         "name": config.name,
         "description": config.description,
@@ -87,9 +88,9 @@ def model_card(model, config: TrainingConfig, *, command: str = "",
         "training": {
             "seed": config.seed,
             "init_from": config.init_from,
-            "steps": steps if steps is not None else config.steps,
+            "steps": steps,
             "batch_size": config.batch_size,
-            "spectra_seen": (steps if steps is not None else config.steps) * config.batch_size,
+            "spectra_seen": steps * config.batch_size,
             "loss": config.loss,
             "linear_loss_weight": config.linear_loss_weight,
             "difference_loss_weight": config.difference_loss_weight,

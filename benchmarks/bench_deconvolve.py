@@ -24,7 +24,7 @@ def make_map(nav: int, channels: int):
     """A lazy EELS map of generated spectra (ZLP at channel 400)."""
     import exspy
 
-    from hyperspy_eelspecnet.training import GeneratorConfig, SpectrumGenerator
+    from hyperspy_eelspecnet.simulation import GeneratorConfig, SpectrumGenerator
 
     config = GeneratorConfig(channels=channels, jitter_centred=True)
     data = SpectrumGenerator(config, seed=11).generate(nav * nav).distorted * 1e6
@@ -36,7 +36,7 @@ def make_map(nav: int, channels: int):
 
 def main() -> None:
     import hyperspy_eelspecnet  # noqa: F401
-    from hyperspy_eelspecnet.registry import load_network, resolve_model
+    from hyperspy_eelspecnet.models.registry import load_network, resolve_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nav", type=int, default=64)

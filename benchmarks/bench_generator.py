@@ -14,7 +14,8 @@ import os
 import time
 from pathlib import Path
 
-from hyperspy_eelspecnet.training import GeneratorConfig, SpectrumGenerator, TrainingConfig
+from hyperspy_eelspecnet.simulation import GeneratorConfig, SpectrumGenerator
+from hyperspy_eelspecnet.training import TrainingConfig
 
 CONFIGS = Path(__file__).parents[1] / "hyperspy_eelspecnet" / "training" / "configs"
 

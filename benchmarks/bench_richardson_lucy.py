@@ -2,7 +2,7 @@
 
 Builds a synthetic spectrum image (a sharp ZLP and a few loss peaks,
 blurred by a Lorentzian PSF, plus noise), deconvolves it with
-`hyperspy_eelspecnet.richardson_lucy.richardson_lucy_kernel` (the whole
+`hyperspy_eelspecnet.restoration.richardson_lucy.richardson_lucy_kernel` (the whole
 map) and with exspy's ``EELSSpectrum.richardson_lucy_deconvolution`` (on
 the first ``--exspy-spectra`` spectra of the same map only: exspy makes
 two direct convolutions per spectrum and iteration, too slow for a full
@@ -42,8 +42,8 @@ import warnings
 
 import numpy as np
 
-from hyperspy_eelspecnet import richardson_lucy
-from hyperspy_eelspecnet.richardson_lucy import convolve_psf, richardson_lucy_kernel
+from hyperspy_eelspecnet.restoration import richardson_lucy
+from hyperspy_eelspecnet.restoration.richardson_lucy import convolve_psf, richardson_lucy_kernel
 
 
 def parse_args() -> argparse.Namespace:

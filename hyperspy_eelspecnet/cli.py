@@ -9,8 +9,8 @@ from pathlib import Path
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training.config import TrainingConfig
-    from .training.train import train
+    from hyperspy_eelspecnet.training.config import TrainingConfig
+    from hyperspy_eelspecnet.training.train import train
 
     config = TrainingConfig.from_yaml(_config_path(args.config))
     run_dir = Path(args.run_dir)
@@ -38,9 +38,9 @@ def _export(args: argparse.Namespace) -> int:
 
     import keras
 
-    from . import layers  # noqa: F401  (registers the custom layers)
-    from .training.config import TrainingConfig
-    from .training.export import export_model
+    from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
+    from hyperspy_eelspecnet.training.config import TrainingConfig
+    from hyperspy_eelspecnet.training.export import export_model
 
     run = Path(args.run_dir)
     state = json.loads((run / "state.json").read_text())
@@ -56,8 +56,9 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from . import evaluation, real_data
-    from .registry import list_models
+    from hyperspy_eelspecnet.evaluation import generated as evaluation
+    from hyperspy_eelspecnet.evaluation import real_data
+    from hyperspy_eelspecnet.models.registry import list_models
 
     models = args.model or sorted(list_models())
     out = Path(args.out)
@@ -96,7 +97,7 @@ def _evaluate(args: argparse.Namespace) -> int:
               f"spectra per set {result.sizes}; jitter "
               f"{'centred' if result.jitter_centred else 'as in the paper'}")
     _write_table(out / "evaluation.md", header, command, evaluation.format_table(result))
-    from .evaluation_plots import write_plots
+    from hyperspy_eelspecnet.evaluation.plots import write_plots
 
     widths = result.values.get("widths", {})
     quasi_dirac = [m for m in result.methods
@@ -108,8 +109,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _update_cards(models: list[str], section: str, command: str, figures: dict) -> None:
     """Record figures and the command that made them in each model's card."""
-    from .registry import resolve_model
-    from .training.export import write_card
+    from hyperspy_eelspecnet.models.registry import resolve_model
+    from hyperspy_eelspecnet.training.export import write_card
 
     for name in models:
         spec = resolve_model(name)
@@ -127,7 +128,7 @@ def _write_table(path: Path, header: str, command: str, table: str) -> None:
 
 
 def _deconvolve(args: argparse.Namespace) -> int:
-    from .batch import deconvolve_files
+    from hyperspy_eelspecnet.tools.batch import deconvolve_files
 
     try:
         summary = deconvolve_files(
@@ -142,7 +143,7 @@ def _deconvolve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from hyperspy_eelspecnet.tools.demo import run_demo
 
     try:
         paths = run_demo(args.out, model=args.model)
@@ -165,7 +166,7 @@ def _add_model_argument(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from .batch import METHODS
+    from hyperspy_eelspecnet.tools.batch import METHODS
 
     parser = argparse.ArgumentParser(
         prog="eelspecnet",
@@ -186,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
     p.set_defaults(func=_export)
 
-    from .evaluation import EVALUATION_SEED, RL_ITERATIONS
+    from hyperspy_eelspecnet.evaluation.generated import EVALUATION_SEED, RL_ITERATIONS
 
     p = sub.add_parser("evaluate", help="the paper's evaluation, or checks on real spectra")
     p.add_argument("--model", action="append", metavar="NAME|PATH",

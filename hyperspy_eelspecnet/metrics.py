@@ -21,7 +21,7 @@ import numpy as np
 from scipy.ndimage import median_filter, uniform_filter1d
 from skimage.metrics import structural_similarity
 
-from .richardson_lucy import convolve_psf
+from hyperspy_eelspecnet.restoration.richardson_lucy import convolve_psf
 
 #: Height, in rows, of the image a spectrum is turned into for SSIM; equal
 #: to skimage's default window, so each spectrum's window spans its image.
@@ -432,7 +432,7 @@ def reconvolution_residual(
 
     The restoration is convolved ('same' size) with the PSF normalised
     to unit sum and centred on its maximum, as in Richardson-Lucy (see
-    `hyperspy_eelspecnet.richardson_lucy.convolve_psf`). Each channel's
+    `hyperspy_eelspecnet.restoration.richardson_lucy.convolve_psf`). Each channel's
     residual is divided by the noise there; the RMS of that over
     ``region`` is about 1 for a restoration that explains the
     measurement, and much more than 1 when the restoration, blurred

@@ -17,7 +17,7 @@ import sys
 import hyperspy.api as hs
 
 from hyperspy_eelspecnet.data import silver_nanowire, silver_nanowire_truth
-from hyperspy_eelspecnet.demo import box_mean, box_points
+from hyperspy_eelspecnet.tools.demo import box_mean, box_points
 
 BANDS = {"phonon": (0.08, 0.12), "SP1": (0.5, 0.7), "SP2": (1.0, 1.1)}
 

@@ -24,10 +24,10 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 from hyperspy_eelspecnet import metrics
-from hyperspy_eelspecnet.inference import restore_spectra
-from hyperspy_eelspecnet.registry import resolve_model
+from hyperspy_eelspecnet.inference.restore import restore_spectra
+from hyperspy_eelspecnet.models.registry import resolve_model
 from hyperspy_eelspecnet.training.config import TrainingConfig
-from hyperspy_eelspecnet.training.generator import SpectrumGenerator
+from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
 
 RECIPE = "hyperspy_eelspecnet/training/configs/nzeels-2048.yaml"
 ZLP_COUNTS = 3e5

@@ -24,10 +24,10 @@ import sys
 
 import numpy as np
 
-from hyperspy_eelspecnet.inference import restore_spectra
+from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.metrics import high_pass
-from hyperspy_eelspecnet.real_data import energy_past_zlp, load_real_set
-from hyperspy_eelspecnet.registry import resolve_model
+from hyperspy_eelspecnet.evaluation.real_data import energy_past_zlp, load_real_set
+from hyperspy_eelspecnet.models.registry import resolve_model
 
 REAL_SET = "../shared/realdata/ws2_25meV"
 DISPERSION = 0.025013

@@ -12,7 +12,8 @@ import pytest  # noqa: E402
 from hyperspy.defaults_parser import preferences  # noqa: E402
 
 import hyperspy_eelspecnet  # noqa: E402,F401  (registers the methods)
-from hyperspy_eelspecnet.training import GeneratorConfig, SpectrumGenerator, TrainingConfig  # noqa: E402
+from hyperspy_eelspecnet.simulation import GeneratorConfig, SpectrumGenerator  # noqa: E402
+from hyperspy_eelspecnet.training import TrainingConfig  # noqa: E402
 from hyperspy_eelspecnet.training.network import PRESETS  # noqa: E402
 
 preferences.General.show_progressbar = False

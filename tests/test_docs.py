@@ -25,7 +25,7 @@ QUICKSTART_MODEL = "nzeels-2048"
 DOCS_PACKAGES = ("sphinx", "numpydoc", "pydata_sphinx_theme", "myst_nb", "sphinx_copybutton")
 
 pytestmark = [
-    pytest.mark.filterwarnings("ignore::hyperspy_eelspecnet.domain.OutOfDomainWarning"),
+    pytest.mark.filterwarnings("ignore::hyperspy_eelspecnet.inference.domain.OutOfDomainWarning"),
     # RosettaSciIO's .zspy writer (the quickstart saves one) uses a deprecated zarr store.
     pytest.mark.filterwarnings("ignore:The NestedDirectoryStore is deprecated:FutureWarning"),
 ]
@@ -120,8 +120,8 @@ def _write_results(folder: Path) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from hyperspy_eelspecnet.evaluation import Evaluation, format_table
-    from hyperspy_eelspecnet.real_data import format_real_table
+    from hyperspy_eelspecnet.evaluation.generated import Evaluation, format_table
+    from hyperspy_eelspecnet.evaluation.real_data import format_real_table
 
     folder.mkdir()
     values = {"fidelity": {"example": {"ssim": np.array([0.5, 0.75]), "mse": np.array([1e-7, 3e-7])},
@@ -189,11 +189,6 @@ def test_quickstart_runs_with_a_tiny_model(tiny_model, tmp_path, monkeypatch) ->
 
 
 def test_quickstart_runs_with_the_shipped_model(tmp_path, monkeypatch) -> None:
-    import hyperspy_eelspecnet
-
-    if QUICKSTART_MODEL not in hyperspy_eelspecnet.list_models():
-        pytest.skip(f"model {QUICKSTART_MODEL!r} is not shipped yet "
-                    "(hyperspy_eelspecnet/models/ has no card for it)")
     monkeypatch.chdir(tmp_path)
     namespace = run_quickstart(QUICKSTART_MODEL)
     assert namespace["r"].metadata.Signal.Deconvolution.model == QUICKSTART_MODEL

@@ -7,7 +7,7 @@ import pytest
 from skimage.metrics import structural_similarity
 
 from hyperspy_eelspecnet import metrics
-from hyperspy_eelspecnet.richardson_lucy import convolve_psf
+from hyperspy_eelspecnet.restoration.richardson_lucy import convolve_psf
 
 CHANNELS = 512
 FWHM_PER_SIGMA = 2 * np.sqrt(2 * np.log(2))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hyperspy_eelspecnet.registry import list_models
+from hyperspy_eelspecnet.models.registry import list_models
 
 NOTEBOOK = Path(__file__).parents[1] / "docs" / "nanowire_workflow.ipynb"
 

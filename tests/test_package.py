@@ -9,7 +9,7 @@ from importlib.metadata import entry_points
 import pytest
 
 import hyperspy_eelspecnet
-from hyperspy_eelspecnet.registry import list_models, resolve_model
+from hyperspy_eelspecnet.models.registry import list_models, resolve_model
 
 
 #: Imports ``hyperspy.api`` and this package, failing on any warning but
@@ -59,7 +59,6 @@ def test_extension_yaml_is_found_and_loads_without_warnings():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-@pytest.mark.skipif(not list_models(), reason="no model shipped yet")
 def test_shipped_models_have_cards_and_valid_weights():
     models = hyperspy_eelspecnet.list_models()
     assert {"nzeels-2048", "nzeels-2048-nozlp"} <= set(models)

@@ -223,7 +223,7 @@ def model_card_rst(name: str, card: dict, model_dir: Path) -> list[str]:
         ("Architecture", "architecture",
          "The network's layout; ``trainable_parameters`` counted when it was exported."),
         ("Preprocessing", "preprocessing",
-         "How :func:`~hyperspy_eelspecnet.inference.restore_spectra` feeds a "
+         "How :func:`~hyperspy_eelspecnet.inference.restore.restore_spectra` feeds a "
          "spectrum to the network: normalised to unit integral, the offset "
          "added, its maximum moved to ``zlp_channel``, zero-padded to a "
          "multiple of ``length_multiple`` channels."),
@@ -302,7 +302,7 @@ def model_cards_rst(models_dir: Path | None = None) -> str:
     if models_dir is None and os.environ.get(MODELS_ENV):
         models_dir = Path(os.environ[MODELS_ENV])
     if models_dir is None:
-        from hyperspy_eelspecnet.registry import MODELS_DIR as models_dir
+        from hyperspy_eelspecnet.models.registry import MODELS_DIR as models_dir
     cards = sorted(Path(models_dir).glob("*/card.json"))
     if not cards:
         return ("\n.. note::\n\n   No model ships with this build of the package yet: "

@@ -12,12 +12,12 @@ write_bundled_nanowire
     Regenerate the bundled file.
 """
 
-from hyperspy_eelspecnet.data.nanowire import (
-    nanowire_spectrum_image,
+from hyperspy_eelspecnet.data.bundled import (
     silver_nanowire,
     silver_nanowire_truth,
     write_bundled_nanowire,
 )
+from hyperspy_eelspecnet.simulation.nanowire import nanowire_spectrum_image
 
 __all__ = [
     "nanowire_spectrum_image",

@@ -1,30 +1,28 @@
-"""Training submodule: generated spectra, the U-Net builder, training, export.
+"""Training: configuration, the U-Net builder, losses, training, export.
 
-Nothing here is imported by the inference path; importing this module
-does not import Keras either (the network builder and trainer import it
-when they are first used).
+The spectra it trains on come from :mod:`hyperspy_eelspecnet.simulation`.
+Nothing outside this subpackage imports it, and importing it does not
+import Keras: the network builder and the trainer import Keras when they
+are first used.
+
+Modules
+-------
+config
+    :class:`TrainingConfig`, the versioned YAML recipe of a model.
+network
+    The 1D U-Net builder and its presets.
+losses
+    The asinh-scale loss with its linear and difference terms.
+train
+    Training with checkpoints and bit-exact resume.
+export
+    Export of a training run to a model directory with its card.
 """
 
-from .config import (
-    ContinuumConfig,
-    GeneratorConfig,
-    NearZlpPeaks,
+from hyperspy_eelspecnet.training.config import (
     NetworkConfig,
     OptimiserConfig,
-    ShapeWeights,
     TrainingConfig,
 )
-from .generator import GeneratedSet, SpectrumGenerator, load_measured_zlp
 
-__all__ = [
-    "ContinuumConfig",
-    "GeneratedSet",
-    "GeneratorConfig",
-    "NearZlpPeaks",
-    "NetworkConfig",
-    "OptimiserConfig",
-    "ShapeWeights",
-    "SpectrumGenerator",
-    "TrainingConfig",
-    "load_measured_zlp",
-]
+__all__ = ["NetworkConfig", "OptimiserConfig", "TrainingConfig"]

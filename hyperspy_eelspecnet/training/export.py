@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..metrics import fwhm
-from ..registry import file_sha256
-from .config import TrainingConfig
-from .generator import SpectrumGenerator
-from .network import count_parameters
-from .train import network_pairs
+from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.models.registry import file_sha256
+from hyperspy_eelspecnet.training.config import TrainingConfig
+from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
+from hyperspy_eelspecnet.training.network import count_parameters
+from hyperspy_eelspecnet.training.train import network_pairs
 
 #: Seed of the export's test spectra and domain measurement; no training
 #: run uses it (training uses its seed and seed + 1).
@@ -143,9 +143,9 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
     """
     import keras
 
-    from .. import layers  # noqa: F401  (registers the custom layers)
+    from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
 
-    from .network import build_unet
+    from hyperspy_eelspecnet.training.network import build_unet
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:

@@ -19,7 +19,7 @@ _LINEAR_CLIP = (-1.0, 1.2)
 class AsinhLinearMSE(keras.losses.Loss):
     """Squared error on the asinh scale plus on the unit-integral values.
 
-    The asinh scale (:mod:`hyperspy_eelspecnet.value_scale`) weighs
+    The asinh scale (:mod:`hyperspy_eelspecnet.inference.value_scale`) weighs
     relative errors alike everywhere, which restores the weak loss
     region but leaves the ZLP's height loose: a 1 % error at the ZLP's
     top costs no more than a 1 % error a thousand times lower. The second

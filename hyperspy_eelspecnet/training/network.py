@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .config import NetworkConfig
+from hyperspy_eelspecnet.training.config import NetworkConfig
 
 #: The paper's encoder filters (10 levels): 218,094,209 trainable parameters.
 PAPER_FILTERS = (64, 128, 256, 512, 1024, 2048, 2048, 2048, 2048, 2048)
@@ -56,7 +56,7 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
     """
     import keras
 
-    from ..layers import NyquistFilter, PositiveTanh
+    from hyperspy_eelspecnet.models.layers import NyquistFilter, PositiveTanh
 
     init = "random_uniform"
     conv = dict(kernel_size=config.kernel_size, strides=2, padding="same",

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..alignment import alignment_shifts, shift_spectra
-from ..value_scale import to_network
-from .config import TrainingConfig
-from .generator import GeneratedSet, SpectrumGenerator
+from hyperspy_eelspecnet.inference.alignment import alignment_shifts, shift_spectra
+from hyperspy_eelspecnet.inference.value_scale import to_network
+from hyperspy_eelspecnet.training.config import TrainingConfig
+from hyperspy_eelspecnet.simulation.generator import GeneratedSet, SpectrumGenerator
 
 #: Batches drawn from the generator at once (checkpoints fall on these).
 _BLOCK = 8
@@ -45,7 +45,7 @@ def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarr
     The same alignment as inference: each distorted spectrum is moved by
     whole channels so that its maximum sits on the trained ZLP channel,
     its target moved with it; then both are mapped to the configured
-    value scale (:mod:`hyperspy_eelspecnet.value_scale`).
+    value scale (:mod:`hyperspy_eelspecnet.inference.value_scale`).
 
     Returns
     -------
@@ -78,7 +78,7 @@ def compile_model(model, config: TrainingConfig) -> None:
     """Compile with Adam, the configured loss and MSE as a metric."""
     import keras
 
-    from .losses import AsinhLinearMSE
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
 
     loss = config.loss
     if config.linear_loss_weight > 0:
@@ -138,9 +138,9 @@ def train(
     """
     import keras
 
-    from .. import layers  # noqa: F401  (registers the custom layers)
-    from .losses import AsinhLinearMSE  # noqa: F401  (registers the loss)
-    from .network import build_unet
+    from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE  # noqa: F401  (registers the loss)
+    from hyperspy_eelspecnet.training.network import build_unet
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,20 @@
+"""EELSpecNet restoration of plain arrays of spectra (no HyperSpy here).
+
+Modules
+-------
+restore
+    :func:`restore_spectra`: a block of spectra in, their restorations out.
+alignment
+    Whole-channel alignment on the ZLP, shared with training.
+value_scale
+    How unit-integral spectra are mapped to and from the network.
+domain
+    Checks that a map lies inside the range a model was trained on.
+blocks
+    The one chunking helper and the block map every lazy method uses.
+"""
+
+from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
+from hyperspy_eelspecnet.inference.restore import restore_spectra
+
+__all__ = ["DomainReport", "OutOfDomainWarning", "restore_spectra"]

@@ -1,0 +1,265 @@
+"""The methods added to exspy's ``EELSSpectrum`` and ``LazyEELSSpectrum``.
+
+Each method only checks its input and orchestrates: the numerical work is
+done by plain-array kernels (:mod:`hyperspy_eelspecnet.inference.restore`,
+:mod:`hyperspy_eelspecnet.restoration.richardson_lucy`) mapped over blocks
+of whole spectra by :func:`hyperspy_eelspecnet.inference.blocks.map_spectra`.
+Axes, ``metadata`` and ``original_metadata`` are carried over; the input
+is never modified unless ``inplace=True``.
+"""
+
+from __future__ import annotations
+
+import warnings
+import numpy as np
+
+import hyperspy_eelspecnet
+from hyperspy_eelspecnet.inference.blocks import map_spectra
+from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
+from hyperspy_eelspecnet.inference.restore import restore_spectra
+from hyperspy_eelspecnet.models.registry import MODELS_DIR, ModelSpec, resolve_model
+from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
+
+_PROGRESSBAR_DOC = """show_progressbar
+        Show a progress bar while an eager signal is computed; None uses
+        HyperSpy's preference. A lazy result shows one when computed."""
+
+
+def _shared_docs(function):
+    """Fill the ``{show_progressbar}`` placeholder of a docstring."""
+    function.__doc__ = function.__doc__.replace("{show_progressbar}", _PROGRESSBAR_DOC)
+    return function
+
+#: Fewer channels than this cannot hold a ZLP and a loss region.
+MIN_CHANNELS = 64
+
+
+def _show_progressbar(value: bool | None) -> bool:
+    if value is None:
+        from hyperspy.defaults_parser import preferences
+
+        return bool(preferences.General.show_progressbar)
+    return bool(value)
+
+
+def check_spectrum_signal(signal, method: str, min_channels: int = MIN_CHANNELS) -> None:
+    """Raise a clear error for signals a spectrum method cannot process.
+
+    Checks: signal dimension 1, a uniform energy axis of at least
+    ``min_channels`` channels and real data; NaN and infinite values are
+    refused block by block, when the data are computed (eager signals at
+    once). Warns when the energy axis is not in eV.
+    """
+    dim = signal.axes_manager.signal_dimension
+    if dim != 1:
+        raise ValueError(
+            f"{method} needs spectra (signal dimension 1), got signal "
+            f"dimension {dim}; turn an image stack into spectra with "
+            "s.as_signal1D(spectral_axis)"
+        )
+    axis = signal.axes_manager.signal_axes[0]
+    if not axis.is_uniform:
+        raise ValueError(
+            f"{method} needs a uniform energy axis; interpolate onto one "
+            "first, e.g. s.interpolate_on_axis(new_uniform_axis)"
+        )
+    if axis.size < min_channels:
+        raise ValueError(
+            f"{method} needs at least {min_channels} channels, got "
+            f"{axis.size}; use the full spectrum, not a crop of the ZLP"
+        )
+    if np.iscomplexobj(np.empty(0, signal.data.dtype)):
+        raise ValueError(f"{method} needs real data, got {signal.data.dtype}")
+    if axis.units != "eV":
+        warnings.warn(
+            f"{method}: the energy axis is in {axis.units!r}, not 'eV'; "
+            "the models work in channels, but check the calibration "
+            "(s.axes_manager.signal_axes[0].units)",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _check_finite(data: np.ndarray, method: str) -> None:
+    bad = ~np.isfinite(data)
+    if bad.any():
+        raise ValueError(
+            f"{method}: {int(bad.sum())} values are NaN or infinite; fix them "
+            "on a copy first, e.g. s2 = s.deepcopy(); "
+            "s2.data = np.nan_to_num(s2.data), or crop those pixels away"
+        )
+
+
+def _result(signal, data, inplace: bool, label: str, provenance: dict):
+    """A signal with ``data`` and the input's axes, metadata marked."""
+    target = signal if inplace else signal._deepcopy_with_new_data(data)
+    if inplace:
+        signal.data = data
+    title = signal.metadata.General.title
+    target.metadata.General.title = f"{title} ({label})" if title else label
+    target.metadata.set_item("Signal.Deconvolution", provenance)
+    if inplace:
+        signal.events.data_changed.trigger(obj=signal)
+        return None
+    return target
+
+
+def _restore_block(spectra: np.ndarray, *, model: ModelSpec, batch_size: int,
+                   report: DomainReport) -> np.ndarray:
+    _check_finite(spectra, "deconvolve_eelspecnet")
+    report.check(spectra)
+    return restore_spectra(spectra, model, batch_size)
+
+
+@_shared_docs
+def deconvolve_eelspecnet(
+    self,
+    model: str = "nzeels-2048",
+    *,
+    inplace: bool = False,
+    show_progressbar: bool | None = None,
+    batch_size: int = 256,
+):
+    """Restore the spectra with an EELSpecNet network.
+
+    Undoes in one pass the energy jitter, the optical transfer function
+    and the high-frequency noise of near-zero-loss spectra (Mousavi et
+    al., Sci. Rep. 12, 17462, 2022). Each spectrum is normalised to unit
+    integral, aligned on its ZLP maximum, restored and scaled back.
+
+    Parameters
+    ----------
+    model
+        Name of a shipped model (see
+        :func:`hyperspy_eelspecnet.list_models`) or path of an exported
+        model directory.
+    inplace
+        Replace this signal's data instead of returning a new signal.
+    {show_progressbar}
+    batch_size
+        Spectra per network call.
+
+    Returns
+    -------
+    EELSSpectrum or LazyEELSSpectrum or None
+        The restoration, same class, laziness, axes and metadata as the
+        input, float32, title marked and provenance in
+        ``metadata.Signal.Deconvolution``; None if ``inplace``. With a
+        quasi-Dirac model each spectrum keeps its total counts; with a
+        ZLP-free model the result is the loss spectrum alone.
+
+    Warns
+    -----
+    OutOfDomainWarning
+        Once per call and reason, with numbers: no ZLP found, a ZLP width
+        outside the trained range, strongly negative counts, a channel
+        count outside the validated range.
+
+    Examples
+    --------
+    >>> import hyperspy.api as hs
+    >>> import hyperspy_eelspecnet
+    >>> s = hyperspy_eelspecnet.data.silver_nanowire(lazy=True)
+    >>> r = s.deconvolve_eelspecnet("nzeels-2048")
+    >>> r.compute()  # doctest: +SKIP
+    """
+    spec = resolve_model(model)
+    check_spectrum_signal(self, "deconvolve_eelspecnet")
+    domain = spec.card["domain"]
+    channels = self.axes_manager.signal_axes[0].size
+    lo, hi = domain["channels"]
+    report = DomainReport(spec.name, domain, immediate=self._lazy)
+    if not lo <= channels <= hi:
+        warnings.warn(
+            f"{channels} channels: {spec.name} was validated on {lo} to {hi} "
+            "channels; check the restoration (rebin or crop the energy axis)",
+            OutOfDomainWarning,
+            stacklevel=2,
+        )
+    data = map_spectra(self.data, _restore_block, dtype=np.float32,
+                       show_progressbar=_show_progressbar(show_progressbar),
+                       model=spec, batch_size=batch_size, report=report)
+    if not self._lazy:
+        report.emit()
+    provenance = {
+        "method": "EELSpecNet",
+        "model": spec.name,
+        "model_path": "" if spec.path.parent == MODELS_DIR else str(spec.path),
+        "target": spec.preprocessing["target"],
+        "weights_sha256": spec.sha256,
+        "package": "hyperspy_eelspecnet",
+        "package_version": hyperspy_eelspecnet.__version__,
+    }
+    return _result(self, data, inplace, f"EELSpecNet {spec.name}", provenance)
+
+
+@_shared_docs
+def richardson_lucy(
+    self,
+    psf,
+    iterations: int = 50,
+    *,
+    inplace: bool = False,
+    show_progressbar: bool | None = None,
+):
+    """Richardson-Lucy deconvolution, batched over whole blocks.
+
+    Gives the result of exspy's ``richardson_lucy_deconvolution`` (the
+    PSF's maximum is its centre) with FFT convolutions over all spectra of
+    a block at once.
+
+    Parameters
+    ----------
+    psf
+        The point spread function: a single spectrum (e.g. a vacuum ZLP
+        recording) used for every pixel, or a signal with the same
+        navigation shape (one PSF per pixel). Its length may differ from
+        the data's; it is normalised to unit sum.
+    iterations
+        Number of iterations, at least 1.
+    inplace
+        Replace this signal's data instead of returning a new signal.
+    {show_progressbar}
+
+    Returns
+    -------
+    EELSSpectrum or LazyEELSSpectrum or None
+        The deconvolved signal, same class, laziness, axes and metadata as
+        the input, float32; None if ``inplace``.
+    """
+    check_spectrum_signal(self, "richardson_lucy", min_channels=2)
+    if not isinstance(iterations, (int, np.integer)) or iterations < 1:
+        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+    psf_data = psf.data if hasattr(psf, "data") else np.asarray(psf)
+    nav_shape = self.data.shape[:-1]
+    per_pixel: tuple = ()
+    if psf_data.ndim > 1 and psf_data.shape[:-1] == nav_shape:
+        per_pixel = (psf_data,)
+        kwargs = {}
+    elif psf_data.ndim == 1 or int(np.prod(psf_data.shape[:-1])) == 1:
+        kwargs = {"psf": np.asarray(psf_data).reshape(-1)}
+    else:
+        raise ValueError(
+            f"psf must be one spectrum or have the signal's navigation shape "
+            f"{nav_shape}, got shape {psf_data.shape}"
+        )
+    data = map_spectra(self.data, _richardson_lucy_block, per_pixel=per_pixel,
+                       dtype=np.float32,
+                       show_progressbar=_show_progressbar(show_progressbar),
+                       iterations=int(iterations), **kwargs)
+    provenance = {
+        "method": "Richardson-Lucy",
+        "iterations": int(iterations),
+        "psf": psf.metadata.General.title if hasattr(psf, "metadata") else "array",
+        "package": "hyperspy_eelspecnet",
+        "package_version": hyperspy_eelspecnet.__version__,
+    }
+    return _result(self, data, inplace, f"Richardson-Lucy {iterations} it.", provenance)
+
+
+def _richardson_lucy_block(spectra: np.ndarray, *per_pixel_psf: np.ndarray,
+                           iterations: int, psf: np.ndarray | None = None) -> np.ndarray:
+    _check_finite(spectra, "richardson_lucy")
+    kernel = per_pixel_psf[0] if per_pixel_psf else psf
+    return richardson_lucy_kernel(spectra, kernel, iterations, workers=-1).astype(np.float32)
+

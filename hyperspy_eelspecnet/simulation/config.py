@@ -1,0 +1,190 @@
+"""Ranges of the generated spectra: the generator's typed configuration.
+
+:class:`GeneratorConfig` is the ``generator`` section of a training
+configuration (:class:`hyperspy_eelspecnet.training.config.TrainingConfig`)
+and is copied into every model card. It lives beside the generator, not
+in :mod:`hyperspy_eelspecnet.training`, because evaluation, the tests and
+the benchmarks draw spectra from it too.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from hyperspy_eelspecnet._strict_model import Range, StrictModel, check_range
+
+
+class ShapeWeights(StrictModel):
+    """Relative weights of the optical-transfer-function (ZLP) shapes.
+
+    A weight of zero switches a shape off; the weights need not sum to 1.
+    ``measured`` uses the vacuum recordings listed in
+    :attr:`GeneratorConfig.measured_zlp_files`, stretched to the drawn width.
+    """
+
+    lorentzian: float = Field(1.0, ge=0)
+    gaussian: float = Field(0.0, ge=0)
+    voigt: float = Field(0.0, ge=0)
+    pearson7: float = Field(0.0, ge=0)
+    asymmetric: float = Field(0.0, ge=0)
+    measured: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _some_shape(self):
+        if sum(self.model_dump().values()) <= 0:
+            raise ValueError("at least one OTF shape needs a positive weight")
+        return self
+
+
+class ContinuumConfig(StrictModel):
+    """Loss-side continua beyond the paper's Lorentzian peaks.
+
+    Each ``*_probability`` is the chance that a spectrum gets that
+    component; heights are drawn log-uniformly as fractions of the
+    quasi-Dirac ZLP maximum of the ground truth (``height_fraction``).
+    Energies and widths are in channels past the ZLP.
+    """
+
+    tail_probability: float = Field(0.0, ge=0, le=1)
+    tail_power: Range = (1.0, 4.0)
+    tail_scale_channels: Range = (2.0, 60.0)
+    exponential_probability: float = Field(0.0, ge=0, le=1)
+    exponential_decay_channels: Range = (10.0, 600.0)
+    background_probability: float = Field(0.0, ge=0, le=1)
+    background_width_channels: Range = (150.0, 1200.0)
+    onset_probability: float = Field(0.0, ge=0, le=1)
+    onset_energy_channels: Range = (10.0, 1200.0)
+    onset_exponent: Range = (0.5, 1.5)
+    onset_decay_channels: Range = (100.0, 3000.0)
+    drude_probability: float = Field(0.0, ge=0, le=1)
+    drude_energy_channels: Range = (40.0, 1500.0)
+    drude_width_channels: Range = (15.0, 500.0)
+    height_fraction: Range = (1.0 / 50000.0, 1.0 / 50.0)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for name, value in self.model_dump().items():
+            if isinstance(value, tuple):
+                check_range(name, value)
+        return self
+
+
+class NearZlpPeaks(StrictModel):
+    """Narrow Lorentzian peaks close to the ZLP: phonons, low-energy modes.
+
+    The paper's peaks are at least 0.05 eV wide and placed uniformly over
+    the whole loss range, so a narrow peak inside the ZLP's tail is almost
+    never seen. With ``probability`` > 0 that share of the spectra gets
+    ``count`` extra peaks, centred ``distance_ev`` past the ZLP (not on a
+    whole channel), ``fwhm_ev`` wide, of height ZLP maximum / ``ratio``.
+    """
+
+    probability: float = Field(0.0, ge=0, le=1)
+    count: tuple[int, int] = (1, 3)
+    distance_ev: Range = (0.05, 0.5)
+    fwhm_ev: Range = (0.015, 0.1)
+    ratio: Range = (300.0, 4000.0)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for name in ("distance_ev", "fwhm_ev", "ratio"):
+            check_range(name, getattr(self, name))
+        if not 1 <= self.count[0] <= self.count[1]:
+            raise ValueError(f"count must be 1 <= low <= high, got {list(self.count)}")
+        return self
+
+
+class GeneratorConfig(StrictModel):
+    """Ranges of the generated training spectra (channel units).
+
+    The defaults are the paper's generalized-learning recipe: 2048
+    channels at 5 meV, a 3-channel quasi-Dirac ZLP at channel 400, 0-15
+    Lorentzian peaks, 25-copy energy jitter of +-0.05 eV, a Lorentzian
+    OTF of 35-200 meV (7-40 channels) and Gaussian noise. Every option
+    beyond the paper is off by default.
+    """
+
+    channels: int = Field(2048, ge=64)
+    dispersion: float = Field(0.005, gt=0, description="eV per channel")
+    zlp_channel: int = Field(400, ge=0)
+    zlp_channel_range: Range | None = Field(
+        None,
+        description="draw the ZLP position uniformly in this channel range "
+        "(alignment invariance); None keeps it at zlp_channel",
+    )
+    min_channels: int | None = Field(
+        None, description="truncate each spectrum to a drawn length >= this"
+    )
+    zlp_fwhm_channels: float = Field(3.0, gt=0)
+    n_peaks: tuple[int, int] = (0, 15)
+    peak_fwhm_ev: Range = (0.05, 1.5)
+    peak_ratio: Range = (300.0, 4000.0)
+    near_zlp_peaks: NearZlpPeaks = NearZlpPeaks()
+    jitter_ev: float = Field(0.05, ge=0)
+    jitter_ev_range: Range | None = Field(
+        None,
+        description="draw each spectrum's jitter amplitude uniformly in this "
+        "range (eV) instead of using jitter_ev for all: covers ZLPs narrower "
+        "than the fixed paper jitter allows",
+    )
+    jitter_copies: int = Field(25, ge=1)
+    jitter_centred: bool = Field(
+        False,
+        description="put the energy zero at the mean of the jitter shifts "
+        "(the time-averaged beam energy) instead of at the first, unshifted "
+        "copy as the paper does: a network aligned on the measured ZLP can "
+        "then place the restored ZLP exactly",
+    )
+    otf_fwhm_channels: Range = (7.0, 40.0)
+    otf_shapes: ShapeWeights = ShapeWeights()
+    measured_zlp_files: tuple[str, ...] = ()
+    continua: ContinuumConfig = ContinuumConfig()
+    gaussian_noise: Range = (1e-8, 1e-3)
+    dark_mean: Range = (0.0, 1e-7)
+    poisson_probability: float = Field(0.0, ge=0, le=1)
+    poisson_zlp_counts: Range = (1e3, 1e7)
+    read_noise_counts: Range = (0.0, 10.0)
+    gain_amplitude: float = Field(0.0, ge=0, lt=0.5)
+    detector_blur_channels: Range | None = Field(
+        None,
+        description="Poisson spectra: spread the counted electrons over "
+        "neighbouring channels with a Gaussian of this standard deviation "
+        "(channels, drawn per spectrum), as a scintillator-coupled detector "
+        "does, so that counting noise is correlated between channels; read "
+        "noise stays white. None keeps counting noise white",
+    )
+    target: Literal["quasi_dirac", "zlp_free"] = "quasi_dirac"
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.jitter_ev_range is not None:
+            check_range("jitter_ev_range", self.jitter_ev_range)
+        for name in ("peak_fwhm_ev", "peak_ratio", "otf_fwhm_channels",
+                     "gaussian_noise", "dark_mean", "poisson_zlp_counts",
+                     "read_noise_counts"):
+            check_range(name, getattr(self, name))
+        if self.detector_blur_channels is not None:
+            check_range("detector_blur_channels", self.detector_blur_channels)
+        if not 0 <= self.n_peaks[0] <= self.n_peaks[1]:
+            raise ValueError(f"n_peaks must be 0 <= low <= high, got {self.n_peaks}")
+        if self.zlp_channel >= self.channels:
+            raise ValueError("zlp_channel must lie inside the spectrum")
+        if self.zlp_channel_range is not None:
+            lo, hi = self.zlp_channel_range
+            if not 0 <= lo <= hi < self.channels:
+                raise ValueError(
+                    "zlp_channel_range must lie inside [0, channels), got "
+                    f"{list(self.zlp_channel_range)}"
+                )
+        if self.min_channels is not None and not (
+            self.zlp_channel < self.min_channels <= self.channels
+        ):
+            raise ValueError("min_channels must lie in (zlp_channel, channels]")
+        if self.otf_shapes.measured > 0 and not self.measured_zlp_files:
+            raise ValueError(
+                "otf_shapes.measured > 0 needs measured_zlp_files (vacuum ZLP "
+                "recordings) to draw the shapes from"
+            )
+        return self

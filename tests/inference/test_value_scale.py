@@ -1,0 +1,148 @@
+"""The value scale between unit-integral spectra and the network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import tiny_config
+from pydantic import ValidationError
+
+from hyperspy_eelspecnet.inference.value_scale import from_network, to_network
+
+ASINH = {"scale": "asinh", "asinh_width": 1e-6}
+OFFSET = {"scale": "offset", "offset": 1e-3}
+
+
+@pytest.mark.parametrize("pre", [ASINH, OFFSET, {"offset": 1e-3}])
+def test_round_trip_gives_back_the_spectrum(pre):
+    x = np.array([-3e-6, 0.0, 2e-7, 1.6e-5, 4e-3, 0.3, 1.0])
+    np.testing.assert_allclose(from_network(to_network(x, pre), pre), x, rtol=1e-12, atol=1e-18)
+
+
+def test_asinh_weighs_every_decade_alike_and_keeps_noise_symmetric():
+    y = to_network(np.array([1e-4, 1e-3, 1e-2, 1e-1, 1.0, -1e-9, 1e-9]), ASINH)
+    decades = np.diff(y[:4])
+    np.testing.assert_allclose(decades, decades[0], rtol=1e-3)  # logarithmic above the width
+    assert y[4] == pytest.approx(1.0)
+    assert y[5] == pytest.approx(-y[6])  # linear through zero: noise stays zero-mean
+    # a 1 % error costs the same on the loss region as on the ZLP
+    small, large = (to_network(v * 1.01, ASINH) - to_network(v, ASINH) for v in (2e-5, 0.2))
+    assert small == pytest.approx(large, rel=0.01)
+
+
+def test_offset_scale_is_the_papers_plus_offset():
+    np.testing.assert_allclose(to_network(np.array([0.0, 0.5]), OFFSET), [1e-3, 0.501])
+
+
+def test_unknown_scale_in_a_card_names_the_fix():
+    with pytest.raises(ValueError, match="unknown value scale 'log'.*upgrade"):
+        to_network(np.zeros(3), {"scale": "log"})
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"loss": "binary_crossentropy"}, "not binary_crossentropy"),
+    ({"loss": "mse", "network": {"filters": (4, 8), "output_activation": "positive_tanh"}},
+     "output_activation 'linear'"),
+])
+def test_config_rejects_asinh_with_a_bounded_loss_or_output(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        tiny_config(value_scale="asinh", **changes)
+
+
+def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
+    from hyperspy_eelspecnet.inference.restore import restore_spectra
+    from hyperspy_eelspecnet.models.registry import load_network, resolve_model
+    from hyperspy_eelspecnet.training.export import export_model
+    from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
+    from hyperspy_eelspecnet.training.train import network_pairs, train
+
+    config = tiny_config(value_scale="asinh", loss="mse", linear_loss_weight=1e3, steps=8,
+                         network={"filters": (4, 8, 8, 8, 8, 8), "output_activation": "linear"})
+    train(config, tmp_path / "run", show_progressbar=False, stop_after=4)
+    resumed = train(config, tmp_path / "run", show_progressbar=False)  # reloads the loss
+    assert resumed.steps == 8
+    model_dir = export_model(resumed.model, config, tmp_path / "model")
+    spec = resolve_model(model_dir)
+    assert spec.preprocessing["scale"] == "asinh"
+    batch = SpectrumGenerator(config.generator, 3).generate(4)
+    x, _ = network_pairs(batch, config)  # ZLP already on the trained channel
+    assert x.min() < 0 < x.max() <= 1  # the asinh scale, not the offset one
+    aligned = from_network(x[..., 0], spec.preprocessing)
+    aligned /= aligned.sum(axis=1, keepdims=True)
+    network = load_network(str(spec.path), spec.sha256)
+    inputs = to_network(aligned, spec.preprocessing).astype(np.float32)[..., None]
+    expected = from_network(network.predict_on_batch(inputs)[..., 0], spec.preprocessing)
+    expected /= expected.sum(axis=1, keepdims=True)
+    restored = restore_spectra(aligned * 1e4, spec)
+    np.testing.assert_allclose(restored / 1e4, expected, rtol=1e-3, atol=1e-6)
+
+
+def test_asinh_linear_loss_adds_the_unit_integral_error():
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    pre = {"scale": "asinh", "asinh_width": 1e-6}
+    truth = np.array([[0.0, 2e-5, 0.3, 2e-5]])
+    guess = np.array([[1e-7, 2.2e-5, 0.297, 2e-5]])
+    y_true, y_pred = (to_network(v, pre)[..., None].astype(np.float32) for v in (truth, guess))
+    loss = AsinhLinearMSE(1e-6, linear_weight=1e4)
+    expected = np.mean((y_pred - y_true) ** 2) + 1e4 * np.mean((guess - truth) ** 2)
+    assert float(loss(y_true, y_pred)) == pytest.approx(expected, rel=1e-3)
+    # the ZLP's 1 % error dominates; on the asinh scale alone the 10 % one does
+    zlp_only = guess.copy()
+    zlp_only[0, 1] = truth[0, 1]
+    assert float(loss(y_true, to_network(zlp_only, pre)[..., None].astype(np.float32))) > 0.5 * expected
+
+
+def test_difference_term_costs_channel_to_channel_noise_more_than_a_smooth_error():
+    import keras
+
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    rng = np.random.default_rng(0)
+    y_true = np.full((2, 256, 1), 0.3, dtype=np.float32)
+    noise = rng.normal(0, 0.01, (1, 256, 1))
+    smooth = np.full((1, 256, 1), np.sqrt(np.mean(noise ** 2)))  # same squared error
+    y_pred = (y_true + np.concatenate([noise, smooth])).astype(np.float32)
+    plain = AsinhLinearMSE(1e-6, linear_weight=0.0)
+    weighted = AsinhLinearMSE(1e-6, linear_weight=0.0, difference_weight=10.0)
+    assert [float(plain(y_true[i:i + 1], y_pred[i:i + 1])) for i in range(2)] == (
+        pytest.approx([np.mean(noise ** 2)] * 2, rel=1e-3))
+    noisy, level = (float(weighted(y_true[i:i + 1], y_pred[i:i + 1])) for i in range(2))
+    assert level == pytest.approx(np.mean(noise ** 2), rel=1e-3)  # a flat error has no steps
+    # white noise: steps have twice its variance, so 1 + 10 * 2 times the plain loss
+    assert noisy == pytest.approx(21 * np.mean(noise ** 2), rel=0.15)
+    restored = keras.losses.deserialize(keras.losses.serialize(weighted))
+    assert (restored.difference_weight, restored.difference_zlp_margin) == (10.0, 0)
+
+
+def test_difference_term_leaves_out_the_zlp_margin_only():
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    y_true = np.zeros((1, 128, 1), dtype=np.float32)
+    y_true[0, 40] = 0.9  # the quasi-Dirac ZLP
+    at_zlp, far = y_true.copy(), y_true.copy()
+    at_zlp[0, 38] += 0.1  # an error on the ZLP's flank
+    far[0, 90] += 0.1  # the same error in the loss region
+    everywhere = AsinhLinearMSE(1e-6, 0.0, difference_weight=1.0)
+    margin = AsinhLinearMSE(1e-6, 0.0, difference_weight=1.0, difference_zlp_margin=4)
+    plain = 0.01 / 128  # the asinh term of either error
+    steps = 2 * 0.01 / 127  # two steps, into the error and out of it
+    assert float(everywhere(y_true, at_zlp)) == pytest.approx(plain + steps, rel=1e-4)
+    assert float(margin(y_true, at_zlp)) == pytest.approx(plain, rel=1e-4)
+    assert float(margin(y_true, far)) == pytest.approx(plain + steps, rel=1e-4)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"difference_loss_weight": 1.0}, "difference_loss_weight is a term of the asinh loss"),
+    ({"linear_loss_weight": 1.0, "difference_loss_zlp_margin": 8},
+     "difference_loss_zlp_margin does nothing without difference_loss_weight"),
+])
+def test_config_rejects_a_difference_term_that_would_not_apply(changes, message):
+    with pytest.raises(ValidationError, match=message):
+        tiny_config(value_scale="asinh", loss="mse", network={"output_activation": "linear"},
+                    **changes)
+
+
+def test_config_rejects_a_linear_weight_without_the_asinh_scale():
+    with pytest.raises(ValidationError, match="linear_loss_weight needs value_scale 'asinh'"):
+        tiny_config(linear_loss_weight=1.0)

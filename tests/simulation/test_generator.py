@@ -1,0 +1,269 @@
+"""The training-spectrum generator: ranges, shapes, areas, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+from scipy.ndimage import gaussian_filter1d
+
+from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.simulation import (
+    ContinuumConfig,
+    GeneratorConfig,
+    NearZlpPeaks,
+    ShapeWeights,
+    SpectrumGenerator,
+)
+
+PAPER = GeneratorConfig()
+
+
+def _continuum_only(**on) -> GeneratorConfig:
+    """Spectra made of the ZLP and one continuum, no noise, no peaks."""
+    return GeneratorConfig(
+        n_peaks=(0, 0), gaussian_noise=(0, 0), dark_mean=(0, 0), jitter_ev=0.0,
+        continua=ContinuumConfig(**on), otf_fwhm_channels=(7, 7),
+    )
+
+
+def test_paper_defaults_shapes_dtypes_and_unit_integrals():
+    batch = SpectrumGenerator(PAPER, seed=1).generate(600, with_psf=True)
+    for array in (batch.distorted, batch.target, batch.truth, batch.psf):
+        assert array.shape == (600, 2048) and array.dtype == np.float32
+    np.testing.assert_allclose(batch.distorted.sum(1), 1, rtol=1e-5)
+    np.testing.assert_allclose(batch.target.sum(1), 1, rtol=1e-5)
+    # The quasi-Dirac ZLP sits at channel 400 and is 3 channels wide.
+    assert np.all(np.abs(batch.truth.argmax(1) - 400) <= 1)
+    np.testing.assert_allclose(np.median(fwhm(batch.truth)), 3.0, rtol=0.05)
+
+
+def test_paper_ranges_honoured():
+    batch = SpectrumGenerator(PAPER, seed=2).generate(1000)
+    p = batch.params
+    assert 7 <= p["otf_fwhm"].min() and p["otf_fwhm"].max() <= 40
+    assert 1e-8 <= p["noise"].min() and p["noise"].max() <= 1e-3
+    assert np.isnan(p["zlp_counts"]).all()
+    assert np.all(np.abs(p["zlp_centre"] - 400) <= 0.5)
+    # Distorted ZLP widths follow the OTF widths (7-40 channels, plus jitter).
+    widths = fwhm(batch.distorted)
+    assert 6 < np.nanmin(widths) and np.nanmax(widths) < 60
+
+
+def test_same_seed_same_spectra_other_seed_other_spectra():
+    a = SpectrumGenerator(PAPER, seed=3).generate(50)
+    b = SpectrumGenerator(PAPER, seed=3).generate(50)
+    c = SpectrumGenerator(PAPER, seed=4).generate(50)
+    np.testing.assert_array_equal(a.distorted, b.distorted)
+    assert not np.allclose(a.distorted, c.distorted)
+
+
+def test_peaks_lie_from_zero_ev_to_the_last_channels():
+    config = GeneratorConfig(n_peaks=(1, 1), gaussian_noise=(0, 0), peak_fwhm_ev=(0.05, 0.05),
+                             peak_ratio=(300, 300))
+    batch = SpectrumGenerator(config, seed=5).generate(400)
+    loss = batch.truth.copy()
+    loss[:, :410] = 0  # drop the ZLP
+    peak_channel = loss.argmax(1)
+    assert peak_channel.min() >= 400 and peak_channel.max() <= 2046
+
+
+def test_near_zlp_peaks_sit_close_to_the_zlp_with_their_drawn_width_and_height():
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_ev=(0.1, 0.3),
+                        fwhm_ev=(0.03, 0.03), ratio=(1000, 1000))
+    config = GeneratorConfig(n_peaks=(0, 0), gaussian_noise=(0, 0), near_zlp_peaks=near,
+                             zlp_channel_range=(300, 600), target="zlp_free")
+    batch = SpectrumGenerator(config, seed=6).generate(300)
+    centre = batch.params["zlp_centre"]
+    # The truth's ZLP is a Gaussian of height 1 before the unit-integral scaling.
+    zlp_height = (batch.truth - batch.target).max(1) / np.exp(
+        -4 * np.log(2) * (np.abs(batch.truth.argmax(1) - centre) / 3.0) ** 2)
+    peak = batch.target / zlp_height[:, None]
+    distance = (peak.argmax(1) - centre) * config.dispersion
+    assert 0.1 - 0.005 <= distance.min() and distance.max() <= 0.3 + 0.005
+    # Centres fall between channels: the sampled maximum of a 6-channel
+    # Lorentzian is at most 3 % under its height.
+    assert np.all((0.97e-3 < peak.max(1)) & (peak.max(1) < 1.0001e-3))
+    np.testing.assert_allclose(fwhm(peak), 0.03 / config.dispersion, rtol=0.1)
+
+
+def test_near_zlp_peaks_reach_their_share_of_spectra_and_leave_the_paper_recipe_alone():
+    base = dict(n_peaks=(0, 0), gaussian_noise=(0, 0))
+    plain = SpectrumGenerator(GeneratorConfig(**base), seed=7).generate(400)
+    some = SpectrumGenerator(
+        GeneratorConfig(near_zlp_peaks=NearZlpPeaks(probability=0.3), **base), seed=7
+    ).generate(400)
+    with_peaks = np.abs(some.truth - plain.truth).max(1) > 1e-9
+    assert 0.2 < with_peaks.mean() < 0.4
+    # Switched off (the default), the generator draws no extra random
+    # numbers: the paper's recipe gives the same spectra for a seed.
+    off = SpectrumGenerator(GeneratorConfig(near_zlp_peaks=NearZlpPeaks(), **base), seed=7)
+    np.testing.assert_array_equal(off.generate(400).distorted, plain.distorted)
+
+
+def test_zlp_position_range_and_truncation():
+    config = GeneratorConfig(zlp_channel_range=(64, 1024), min_channels=1100)
+    batch = SpectrumGenerator(config, seed=6).generate(500)
+    centre = batch.params["zlp_centre"]
+    assert 63.5 <= centre.min() and centre.max() <= 1024.5 and np.ptp(centre) > 800
+    n_valid = batch.params["n_valid"]
+    assert n_valid.min() >= 1100
+    rows = np.arange(500)
+    assert np.all(batch.distorted[rows, np.minimum(n_valid, 2047)][n_valid < 2048] == 0)
+
+
+def test_zlp_free_target_has_no_zlp_and_keeps_the_loss_scale():
+    config = GeneratorConfig(target="zlp_free", n_peaks=(3, 3))
+    batch = SpectrumGenerator(config, seed=7).generate(100)
+    zlp_region = slice(395, 406)
+    assert batch.target[:, zlp_region].max() < 0.05 * batch.truth[:, zlp_region].max()
+    # Target = truth minus ZLP, on the truth's unit-integral scale.
+    np.testing.assert_allclose(batch.target[:, 450:], batch.truth[:, 450:], rtol=1e-4, atol=1e-9)
+
+
+def test_poisson_noise_variance_equals_mean():
+    config = GeneratorConfig(poisson_probability=1.0, poisson_zlp_counts=(1e4, 1e4),
+                             read_noise_counts=(0, 0), n_peaks=(0, 0))
+    gen = SpectrumGenerator(config, seed=8)
+    batch = gen.generate(400, with_psf=True)
+    # Back to counts: the ZLP maximum was drawn at 1e4 counts.
+    noiseless = SpectrumGenerator(config.model_copy(update={"poisson_probability": 0.0,
+                                                              "gaussian_noise": (0, 0)}),
+                                  seed=8).generate(400)
+    scale = 1e4 / noiseless.distorted.max(1, keepdims=True)
+    counts = batch.distorted * scale
+    expected = noiseless.distorted * scale
+    window = slice(380, 420)  # well-exposed channels
+    residual = counts[:, window] - expected[:, window]
+    ratio = residual.var() / expected[:, window].mean()
+    assert 0.8 < ratio < 1.2
+    np.testing.assert_allclose(batch.params["zlp_counts"], 1e4)
+
+
+def test_detector_blur_correlates_counting_noise_and_keeps_the_counts():
+    config = GeneratorConfig(poisson_probability=1.0, poisson_zlp_counts=(1e4, 1e4),
+                             read_noise_counts=(0, 0), n_peaks=(0, 0), dark_mean=(0, 0))
+    blurred_config = config.model_copy(update={"detector_blur_channels": (1.0, 1.0)})
+    noiseless = SpectrumGenerator(config.model_copy(update={"poisson_probability": 0.0,
+                                                              "gaussian_noise": (0, 0)}),
+                                  seed=8).generate(400).distorted
+    scale = 1e4 / noiseless.max(1, keepdims=True)
+    window = slice(380, 420)  # well-exposed channels
+    # The spread blurs the expected counts too (negligibly, next to the OTF).
+    spread = gaussian_filter1d(noiseless, 1.0, axis=1, mode="constant")
+    stats = {}
+    for name, cfg, mean in [("white", config, noiseless), ("blurred", blurred_config, spread)]:
+        residual = (SpectrumGenerator(cfg, seed=8).generate(400).distorted - mean) * scale
+        r = residual[:, window]
+        lag1 = (r[:, 1:] * r[:, :-1]).mean() / r.var()
+        stats[name] = (lag1, r.var() / (noiseless * scale)[:, window].mean())
+    assert abs(stats["white"][0]) < 0.1
+    # A Gaussian spread of 1 channel: neighbours correlate by exp(-1/4) = 0.78,
+    # and the variance per channel drops to sum(k**2) = 1 / (2 sqrt(pi)) = 0.28 of the mean.
+    assert 0.7 < stats["blurred"][0] < 0.86
+    assert 0.22 < stats["blurred"][1] < 0.34
+
+
+@pytest.mark.parametrize("shape", ["lorentzian", "gaussian", "voigt", "pearson7", "asymmetric"])
+def test_otf_shapes_have_the_drawn_width(shape):
+    weights = {k: 0.0 for k in ShapeWeights.model_fields} | {shape: 1.0}
+    config = GeneratorConfig(otf_shapes=ShapeWeights(**weights), jitter_ev=0.0, n_peaks=(0, 0),
+                             gaussian_noise=(0, 0), otf_fwhm_channels=(30, 30),
+                             zlp_fwhm_channels=0.3)
+    batch = SpectrumGenerator(config, seed=9).generate(20)
+    np.testing.assert_allclose(fwhm(batch.distorted), 30, rtol=0.06)
+
+
+def test_measured_otf_stretched_to_drawn_width(tmp_path):
+    x = np.arange(300.0)
+    recording = np.exp(-0.5 * ((x - 120) / 6.0) ** 2) * 1e5 + np.where(x > 120, 50.0 * np.exp(-(x - 120) / 40), 0)
+    path = tmp_path / "vacuum.txt"
+    path.write_text("\t".join(f"{v:.3f}" for v in recording))
+    config = GeneratorConfig(otf_shapes=ShapeWeights(lorentzian=0, measured=1),
+                             measured_zlp_files=(str(path),), jitter_ev=0.0, n_peaks=(0, 0),
+                             gaussian_noise=(0, 0), otf_fwhm_channels=(40, 40), zlp_fwhm_channels=0.3)
+    batch = SpectrumGenerator(config, seed=10).generate(5)
+    np.testing.assert_allclose(fwhm(batch.distorted), 40, rtol=0.05)
+
+
+def test_onset_is_zero_below_the_gap():
+    config = _continuum_only(onset_probability=1.0, onset_energy_channels=(300, 300),
+                             height_fraction=(0.01, 0.01))
+    truth = SpectrumGenerator(config, seed=11).generate(10).truth
+    loss = truth / truth.max(1, keepdims=True)
+    zlp_free = loss[:, 420:699]  # 20 channels past the ZLP up to the gap at 700
+    assert np.abs(zlp_free).max() < 1e-6
+    assert np.all(loss[:, 760] > 1e-4)
+
+
+def test_power_law_tail_decays():
+    config = _continuum_only(tail_probability=1.0, height_fraction=(0.01, 0.01))
+    truth = SpectrumGenerator(config, seed=12).generate(10).truth
+    tail = truth[:, 420:2000]
+    assert np.all(np.diff(tail, axis=1) <= 1e-12)
+    assert np.all(tail[:, 0] > 10 * tail[:, -1])
+
+
+def test_drude_plasmon_peaks_at_its_energy():
+    config = _continuum_only(drude_probability=1.0, drude_energy_channels=(500, 500),
+                             drude_width_channels=(50, 50), height_fraction=(0.01, 0.01))
+    truth = SpectrumGenerator(config, seed=13).generate(5).truth
+    loss = truth.copy()
+    loss[:, :450] = 0
+    np.testing.assert_allclose(loss.argmax(1), 900, atol=3)
+    # Peak height is the drawn fraction of the quasi-Dirac ZLP's height (1
+    # at its centre; the sampled maximum is up to 8 % lower off-centre).
+    np.testing.assert_allclose(loss.max(1) / truth.max(1), 0.01, rtol=0.09)
+
+
+def test_gain_varies_slowly_and_within_its_amplitude():
+    base = GeneratorConfig(n_peaks=(0, 0), gaussian_noise=(0, 0), dark_mean=(0, 0))
+    plain = SpectrumGenerator(base, seed=14).generate(20).distorted
+    gained = SpectrumGenerator(base.model_copy(update={"gain_amplitude": 0.05}), seed=14).generate(20).distorted
+    assert not np.allclose(plain, gained)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"n_peaks": (5, 2)},
+        {"otf_fwhm_channels": (40, 7)},
+        {"zlp_channel": 5000},
+        {"otf_shapes": {"lorentzian": 0}},
+        {"otf_shapes": {"measured": 1}},
+        {"n_peek": (0, 3)},
+        {"near_zlp_peaks": {"count": (0, 2)}},
+        {"near_zlp_peaks": {"fwhm_ev": (0.1, 0.01)}},
+        {"detector_blur_channels": (2.0, 1.0)},
+    ],
+    ids=["peaks", "otf", "zlp", "no-shape", "measured-no-files", "typo", "near-count",
+         "near-fwhm", "detector-blur"],
+)
+def test_bad_configs_are_rejected(bad):
+    with pytest.raises(ValidationError):
+        GeneratorConfig(**bad)
+
+
+@pytest.mark.parametrize("centred, spread", [(True, 0.1), (False, 0.6)])
+def test_centred_jitter_keeps_the_energy_zero(centred, spread):
+    """With centred jitter the measured ZLP's centroid is the true centre."""
+    config = GeneratorConfig(jitter_centred=centred, n_peaks=(0, 0), gaussian_noise=(0, 0),
+                             otf_shapes=ShapeWeights(lorentzian=0, gaussian=1))
+    batch = SpectrumGenerator(config, seed=15).generate(300)
+    centroid = (batch.distorted * np.arange(2048)).sum(1)
+    offset = np.std(centroid - batch.params["zlp_centre"])
+    assert (offset < spread) if centred else (offset > spread)
+
+
+def test_jitter_amplitude_range_reaches_narrow_zlps():
+    """The paper's fixed +-0.05 eV jitter keeps ZLPs wider than ~10 channels."""
+    narrow = dict(otf_fwhm_channels=(7.0, 8.0), n_peaks=(0, 0), gaussian_noise=(0, 0),
+                  otf_shapes=ShapeWeights(lorentzian=0, gaussian=1))
+    fixed = SpectrumGenerator(GeneratorConfig(**narrow), seed=16).generate(200)
+    drawn = SpectrumGenerator(GeneratorConfig(jitter_ev_range=(0.0, 0.05), **narrow),
+                              seed=16).generate(200)
+    assert np.nanmin(fwhm(fixed.distorted)) > 10
+    assert np.nanmin(fwhm(drawn.distorted)) < 9
+    assert np.median(fwhm(drawn.distorted)) < np.median(fwhm(fixed.distorted))
+    with pytest.raises(ValidationError):
+        GeneratorConfig(jitter_ev_range=(0.05, 0.0))

@@ -1,0 +1,174 @@
+"""Network builder, training, resume, export and reload."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from conftest import TINY_GENERATOR, tiny_config
+from pydantic import ValidationError
+
+from hyperspy_eelspecnet.cli import main
+from hyperspy_eelspecnet.models.registry import load_network, resolve_model
+from hyperspy_eelspecnet.training import TrainingConfig
+from hyperspy_eelspecnet.training.network import PRESETS, build_unet, count_parameters
+from hyperspy_eelspecnet.training.train import train
+
+
+def _history(run_dir):
+    with open(run_dir / "history.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_paper_network_has_the_papers_parameter_count():
+    model = build_unet(PRESETS["paper-10x10"], 2048)
+    assert count_parameters(model) == 218_094_209
+    assert model.output_shape == (None, 2048, 1)
+
+
+def test_compact_preset_is_small_enough_to_ship():
+    assert count_parameters(build_unet(PRESETS["compact-10"], 2048)) * 4 < 20e6
+
+
+@pytest.mark.parametrize(
+    "decoder, flat",
+    [({}, False), ({"upsampling": "resize"}, True),
+     ({"upsampling": "resize", "resize_steps": 2}, True), ({"nyquist_filter": True}, True)],
+    ids=["transposed", "resize", "resize-finest-2", "nyquist-filter"],
+)
+def test_flat_spectrum_stays_flat_without_transposed_ripple(decoder, flat):
+    """The last transposed convolution prints a period-2 ripple on a flat
+    input; resize steps or the final fixed filter keep it out."""
+    import keras
+
+    from hyperspy_eelspecnet.training import NetworkConfig
+
+    keras.utils.set_random_seed(0)
+    config = NetworkConfig(filters=(4, 8, 8, 8, 8, 8), output_activation="linear", **decoder)
+    model = build_unet(config, 512)
+    middle = model.predict_on_batch(np.ones((1, 512, 1), np.float32))[0, 128:384, 0]
+    ripple = np.abs(middle[::2] - middle[1::2]).mean() / np.abs(middle).mean()
+    assert (ripple < 0.01) if flat else (ripple > 0.1)
+
+
+def test_resize_and_filtered_network_exports_and_reloads(tmp_path):
+    from hyperspy_eelspecnet.training.export import export_model
+
+    network = {"filters": (4, 8, 8, 8, 8, 8), "upsampling": "resize", "resize_steps": 2,
+               "nyquist_filter": True}
+    config = tiny_config(steps=4, network=network)
+    result = train(config, tmp_path / "run", show_progressbar=False)
+    spec = resolve_model(export_model(result.model, config, tmp_path / "model"))
+    loaded = load_network(str(spec.path), spec.sha256)
+    test_input = np.load(spec.path / "test_input.npy")
+    np.testing.assert_allclose(loaded.predict_on_batch(test_input),
+                               np.load(spec.path / "test_output.npy"), rtol=1e-5, atol=1e-7)
+    architecture = json.loads((spec.path / "card.json").read_text())["architecture"]
+    assert architecture["upsampling"] == "resize" and architecture["resize_steps"] == 2
+    assert architecture["nyquist_filter"] is True
+    # The two finest steps resize; the coarser ones stay transposed.
+    layers = {layer.name: type(layer).__name__ for layer in loaded.layers}
+    assert layers["to_spectrum"] == layers["up_0"] == "Sequential"
+    assert layers["up_1"] == "Conv1DTranspose"
+    with pytest.raises(ValidationError, match="resize_steps needs upsampling"):
+        TrainingConfig(name="x", network={"resize_steps": 2})
+
+
+def test_loss_falls(tmp_path):
+    config = tiny_config(steps=96, checkpoint_every=48, optimiser={"learning_rate": 3e-3})
+    train(config, tmp_path, show_progressbar=False)
+    rows = _history(tmp_path)
+    assert [int(r["step"]) for r in rows] == [48, 96]
+    assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])
+
+
+def test_same_seed_same_weights_and_resume_continues(tmp_path):
+    config = tiny_config()
+    whole = train(config, tmp_path / "whole", show_progressbar=False).model
+    first = train(config, tmp_path / "split", show_progressbar=False, stop_after=8)
+    assert first.steps == 8
+    state = json.loads((tmp_path / "split" / "state.json").read_text())
+    assert state["step"] == 8
+    resumed = train(config, tmp_path / "split", show_progressbar=False)
+    assert resumed.steps == 16
+    for a, b in zip(whole.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert [int(r["step"]) for r in _history(tmp_path / "split")] == [8, 16]
+
+
+def test_fine_tuning_starts_from_the_exported_weights_and_its_card_says_so(tiny_model, tmp_path):
+    from hyperspy_eelspecnet.training.export import export_model
+
+    config = tiny_config(steps=1, init_from=str(tiny_model), optimiser={"learning_rate": 1e-9})
+    tuned = train(config, tmp_path / "run", show_progressbar=False).model
+    start = load_network(str(tiny_model), resolve_model(tiny_model).sha256)
+    for a, b in zip(start.get_weights(), tuned.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    card = resolve_model(export_model(tuned, config, tmp_path / "model")).card
+    assert card["training"]["init_from"] == str(tiny_model)
+
+
+def test_run_directory_of_another_config_is_refused(tmp_path):
+    train(tiny_config(steps=8), tmp_path, show_progressbar=False)
+    with pytest.raises(ValueError, match="different configuration"):
+        train(tiny_config(steps=8, seed=99), tmp_path, show_progressbar=False)
+
+
+def test_export_then_load_predicts_identically(tiny_model):
+    spec = resolve_model(tiny_model)
+    network = load_network(str(spec.path), spec.sha256)
+    test_input = np.load(tiny_model / "test_input.npy")
+    expected = np.load(tiny_model / "test_output.npy")
+    np.testing.assert_allclose(network.predict_on_batch(test_input), expected, rtol=1e-5, atol=1e-7)
+    card = json.loads((tiny_model / "card.json").read_text())
+    assert card["architecture"]["trainable_parameters"] == 3329
+    assert card["training"]["seed"] == 0
+    assert card["preprocessing"]["zlp_channel"] == 50
+    assert card["weights_sha256"] == spec.sha256
+    lo, hi = card["domain"]["zlp_fwhm_channels"]
+    assert 0 < lo < hi
+
+
+def test_domain_spans_the_training_lengths():
+    from hyperspy_eelspecnet.training.export import _domain
+
+    domain = _domain(tiny_config(generator=TINY_GENERATOR.model_copy(update={"min_channels": 150})))
+    assert domain["channels"] == [75, 512]  # half the shortest, twice the longest
+    assert domain["channels_past_zlp"] == 256 - 1 - 50
+    assert _domain(tiny_config())["channels"] == [128, 512]
+
+
+def test_exported_network_accepts_other_lengths(tiny_model):
+    spec = resolve_model(tiny_model)
+    network = load_network(str(spec.path), spec.sha256)
+    assert network.predict_on_batch(np.zeros((1, 512, 1), np.float32)).shape == (1, 512, 1)
+
+
+def test_config_yaml_round_trip_and_typos_rejected(tmp_path):
+    config = tiny_config()
+    config.to_yaml(tmp_path / "c.yaml")
+    assert TrainingConfig.from_yaml(tmp_path / "c.yaml") == config
+    (tmp_path / "bad.yaml").write_text("version: 1\nbatch_sise: 8\n")
+    with pytest.raises(ValidationError, match="batch_sise"):
+        TrainingConfig.from_yaml(tmp_path / "bad.yaml")
+
+
+def test_shipped_training_configs_are_valid():
+    from pathlib import Path
+
+    import hyperspy_eelspecnet.training as training
+
+    configs = sorted(Path(training.__file__).parent.glob("configs/*.yaml"))
+    assert {c.stem for c in configs} >= {"nzeels-2048", "nzeels-2048-nozlp"}
+    for path in configs:  # a later stage of a model is named <model>-<stage>
+        assert path.stem.startswith(TrainingConfig.from_yaml(path).name)
+
+
+def test_train_command_records_itself(tmp_path):
+    config = tiny_config(steps=8)
+    config.to_yaml(tmp_path / "tiny.yaml")
+    assert main(["train", str(tmp_path / "tiny.yaml"), "--run-dir", str(tmp_path / "run")]) == 0
+    assert "eelspecnet train" in (tmp_path / "run" / "commands.txt").read_text()
+    assert (tmp_path / "run" / "checkpoint.keras").exists()

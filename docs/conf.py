@@ -24,7 +24,7 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS / "_ext"))
 
 import hyperspy_eelspecnet  # noqa: E402,F401  (registers the signal methods)
-from hyperspy_eelspecnet import evaluation as _evaluation  # noqa: E402
+from hyperspy_eelspecnet.evaluation import generated as _evaluation  # noqa: E402
 
 # -- Project -----------------------------------------------------------------
 

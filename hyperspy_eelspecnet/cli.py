@@ -5,126 +5,60 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from pathlib import Path
 
 
 def _train(args: argparse.Namespace) -> int:
-    from hyperspy_eelspecnet.training.config import TrainingConfig
+    from hyperspy_eelspecnet.training.config import TrainingConfig, find_config
+    from hyperspy_eelspecnet.training.run_dir import RunDir
     from hyperspy_eelspecnet.training.train import train
 
-    config = TrainingConfig.from_yaml(_config_path(args.config))
-    run_dir = Path(args.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "commands.txt", "a") as f:
-        f.write(shlex.join(["eelspecnet", *args.argv]) + "\n")
-    result = train(config, run_dir, stop_after=args.stop_after)
-    print(f"trained {result.steps} steps in {result.elapsed_s:.0f} s; run in {run_dir}")
+    try:
+        config = TrainingConfig.from_yaml(find_config(args.config))
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from None
+    run = RunDir(args.run_dir)
+    run.record_command(_command(args))
+    result = train(config, run.path, stop_after=args.stop_after)
+    print(f"trained {result.steps} steps in {result.elapsed_s:.0f} s; run in {run.path}")
     return 0
 
 
-def _config_path(name: str) -> Path:
-    """A config file, or the name of one shipped in training/configs."""
-    path = Path(name)
-    if path.exists():
-        return path
-    shipped = Path(__file__).parent / "training" / "configs" / f"{name}.yaml"
-    if shipped.exists():
-        return shipped
-    raise SystemExit(f"no training config {name!r}: give a YAML file or a shipped name")
-
-
 def _export(args: argparse.Namespace) -> int:
-    import json
+    from hyperspy_eelspecnet.training.export import export_run
+    from hyperspy_eelspecnet.training.run_dir import RunDir
 
-    import keras
-
-    from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
-    from hyperspy_eelspecnet.training.config import TrainingConfig
-    from hyperspy_eelspecnet.training.export import export_model
-
-    run = Path(args.run_dir)
-    state = json.loads((run / "state.json").read_text())
-    commands = (run / "commands.txt").read_text().splitlines()
-    out = export_model(
-        keras.saving.load_model(run / "checkpoint.keras", compile=False),
-        TrainingConfig.from_yaml(run / "config.yaml"), args.out,
-        command=commands[0] if commands else "", training_time_s=round(state["elapsed_s"]),
-        steps=state["step"], overwrite=args.overwrite,
-    )
-    print(f"exported {run} (step {state['step']}) to {out}")
+    run = RunDir(args.run_dir)
+    out = export_run(run.path, args.out, overwrite=args.overwrite)
+    print(f"exported {run.path} (step {run.read_state().step}) to {out}")
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from hyperspy_eelspecnet.evaluation import generated as evaluation
-    from hyperspy_eelspecnet.evaluation import real_data
-    from hyperspy_eelspecnet.models.registry import list_models
+    from hyperspy_eelspecnet.evaluation.report import report_generated, report_real
 
-    models = args.model or sorted(list_models())
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    command = shlex.join(["eelspecnet", *args.argv])
     if args.real:
-        real = real_data.load_real_set(args.real, args.dispersion)
-        results = real_data.evaluate_real(real, models,
-                                          flat_ev=tuple(args.flat) if args.flat else None)
-        table = real_data.format_real_table(results)
-        floor = real_data.summarize_real(real_data.vacuum_floor(real))
-        header = (f"Real spectra in {args.real} ({args.dispersion} eV/channel). A perfect "
-                  "restoration of the vacuum recordings (all counts in the ZLP's channel) "
-                  f"leaves a re-convolution residual of {floor['median']:.3g} "
-                  f"({floor['min']:.3g}..{floor['max']:.3g}): the recordings differ "
-                  "from their median beyond their noise")
-        _write_table(out / "real_data.md", header, command, table)
-        if args.update_cards:
-            _update_cards(models, "real_data", command, {
-                "vacuum_floor": floor,
-                **{method: {k: real_data.summarize_real(v) for k, v in measures.items()}
-                   for method, measures in results.items()}})
-        return 0
-    sizes = evaluation.DEFAULT_SIZES if args.n is None else {
-        name: args.n for name in evaluation.DEFAULT_SIZES}
-    result, sets, restorations = evaluation.evaluate(
-        models, sizes, seed=args.seed, rl_iterations=tuple(args.rl_iterations),
-        jitter_centred=not args.paper_jitter)
-    result.to_json(out / "evaluation.json")
-    if args.update_cards:
-        summary = result.summary()
-        _update_cards(models, "evaluation", command, {
-            "seed": result.seed, "sizes": result.sizes,
-            "jitter_centred": result.jitter_centred, "summary": summary})
-    header = (f"Models {', '.join(models)} against Richardson-Lucy; seed {args.seed}; "
-              f"spectra per set {result.sizes}; jitter "
-              f"{'centred' if result.jitter_centred else 'as in the paper'}")
-    _write_table(out / "evaluation.md", header, command, evaluation.format_table(result))
-    from hyperspy_eelspecnet.evaluation.plots import write_plots
-
-    widths = result.values.get("widths", {})
-    quasi_dirac = [m for m in result.methods
-                   if not m.startswith("RL-") and "fwhm_recovery" in widths.get(m, {})]
-    for path in write_plots(result, sets, restorations, out, quasi_dirac[0] if quasi_dirac else None):
+        report = report_real(args.real, args.dispersion, args.out, args.model,
+                             command=_command(args),
+                             flat_ev=tuple(args.flat) if args.flat else None,
+                             update_cards=args.update_cards)
+    else:
+        report = report_generated(args.out, args.model, command=_command(args),
+                                  spectra_per_set=args.n, seed=args.seed,
+                                  rl_iterations=tuple(args.rl_iterations),
+                                  jitter_centred=not args.paper_jitter,
+                                  update_cards=args.update_cards)
+    print(report.text)
+    print(f"table: {report.table}")
+    for path in report.figures:
         print(f"figure: {path}")
+    for path in report.cards:
+        print(f"updated {path} [{report.section}]")
     return 0
 
 
-def _update_cards(models: list[str], section: str, command: str, figures: dict) -> None:
-    """Record figures and the command that made them in each model's card."""
-    from hyperspy_eelspecnet.models.registry import resolve_model
-    from hyperspy_eelspecnet.training.export import write_card
-
-    for name in models:
-        spec = resolve_model(name)
-        card = dict(spec.card)
-        card[section] = {"command": command, **figures}
-        write_card(spec.path, card)
-        print(f"updated {spec.path / 'card.json'} [{section}]")
-
-
-def _write_table(path: Path, header: str, command: str, table: str) -> None:
-    text = f"{header}.\n\nMade with `{command}`.\n\n{table}\n"
-    path.write_text(text)
-    print(text)
-    print(f"table: {path}")
+def _command(args: argparse.Namespace) -> str:
+    """The command line as typed, to record beside what it made."""
+    return shlex.join(["eelspecnet", *args.argv])
 
 
 def _deconvolve(args: argparse.Namespace) -> int:
@@ -133,8 +67,8 @@ def _deconvolve(args: argparse.Namespace) -> int:
     try:
         summary = deconvolve_files(
             args.inputs, model=args.model, out_dir=args.out, method=args.method,
-            psf=args.psf, iterations=args.iterations, overwrite=args.overwrite,
-            show_progressbar=not args.no_progressbar,
+            psf=args.psf, iterations=args.iterations, precision=args.precision,
+            overwrite=args.overwrite, show_progressbar=not args.no_progressbar,
         )
     except (ValueError, OSError) as error:
         return _error("deconvolve", error)
@@ -159,13 +93,27 @@ def _error(command: str, error: Exception) -> int:
     return 2
 
 
+def _iteration_count(text: str) -> int:
+    """Argument type of the Richardson-Lucy iteration counts, checked as the library does."""
+    from hyperspy_eelspecnet.restoration.richardson_lucy import check_iterations
+
+    try:
+        return check_iterations(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an iteration count (an integer >= 1)"
+        ) from None
+
+
 def _add_model_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="nzeels-2048",
-                        help="shipped model name or exported model directory (default: %(default)s)")
+                        help="shipped model name or exported model directory "
+                        "(default: %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
+    from hyperspy_eelspecnet.inference.precision import PRECISIONS
     from hyperspy_eelspecnet.tools.batch import METHODS
 
     parser = argparse.ArgumentParser(
@@ -195,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=None,
                    help="spectra per evaluation set (default: the paper's sizes)")
     p.add_argument("--seed", type=int, default=EVALUATION_SEED)
-    p.add_argument("--rl-iterations", type=int, nargs="*", default=list(RL_ITERATIONS))
+    p.add_argument("--rl-iterations", type=_iteration_count, nargs="*",
+                   default=list(RL_ITERATIONS))
     p.add_argument("--paper-jitter", action="store_true",
                    help="leave the first jitter copy unshifted, as the paper's generator")
     p.add_argument("--real", metavar="DIR", default=None,
@@ -219,7 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", choices=tuple(METHODS), default="eelspecnet")
     p.add_argument("--psf", default=None, metavar="FILE",
                    help="richardson-lucy: file holding one vacuum ZLP spectrum")
-    p.add_argument("--iterations", type=int, default=50, help="richardson-lucy iterations")
+    p.add_argument("--iterations", type=_iteration_count, default=50,
+                   help="richardson-lucy iterations")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="eelspecnet: arithmetic of the network; bfloat16 is faster on "
+                   "CPUs with AMX or AVX-512 BF16, auto is float32 for now "
+                   "(default: %(default)s)")
     p.add_argument("--overwrite", action="store_true", help="redo maps already written")
     p.add_argument("--no-progressbar", action="store_true", help="print only the summary")
     p.set_defaults(func=_deconvolve)

@@ -26,8 +26,8 @@ from scipy.ndimage import gaussian_filter1d
 from hyperspy_eelspecnet import metrics
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.models.registry import resolve_model
-from hyperspy_eelspecnet.training.config import TrainingConfig
 from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
+from hyperspy_eelspecnet.training.config import TrainingConfig
 
 RECIPE = "hyperspy_eelspecnet/training/configs/nzeels-2048.yaml"
 ZLP_COUNTS = 3e5
@@ -44,7 +44,8 @@ def main(models: list[str]) -> None:
     noise = spectra.distorted - spectra.clean
     channel = np.arange(noise.shape[1])
     region = channel[None, :] - spectra.params["zlp_centre"][:, None] > FROM_ZLP
-    print(f"model: transfer / noise cut for noise spread by {', '.join(map(str, SPREADS))} channels")
+    spreads = ", ".join(map(str, SPREADS))
+    print(f"model: transfer / noise cut for noise spread by {spreads} channels")
     for name in models:
         model = resolve_model(name)
         clean = restore_spectra(spectra.clean, model).astype(float)

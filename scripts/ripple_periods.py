@@ -24,9 +24,9 @@ import sys
 
 import numpy as np
 
+from hyperspy_eelspecnet.evaluation.real_data import energy_past_zlp, load_real_set
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.metrics import high_pass
-from hyperspy_eelspecnet.evaluation.real_data import energy_past_zlp, load_real_set
 from hyperspy_eelspecnet.models.registry import resolve_model
 
 REAL_SET = "../shared/realdata/ws2_25meV"
@@ -40,7 +40,7 @@ SMOOTH = 33  # channels of the moving average removed first
 def _power(spectra: np.ndarray, energy: np.ndarray) -> np.ndarray:
     """Summed periodogram of each spectrum's high-passed stretch in RANGE_EV."""
     total = np.zeros(SEGMENT // 2 + 1)
-    for spectrum, axis in zip(spectra, energy):
+    for spectrum, axis in zip(spectra, energy, strict=True):
         stretch = spectrum[(axis > RANGE_EV[0]) & (axis < RANGE_EV[1])]
         high = high_pass(stretch, SMOOTH)[SMOOTH:SMOOTH + SEGMENT]
         total += np.abs(np.fft.rfft(high)) ** 2

@@ -50,8 +50,9 @@ def eels_signal(shape=(3, 4), channels=300, zlp_channel=80, counts=1e4, seed=5, 
     data = SpectrumGenerator(config, seed).generate(n).distorted * counts
     s = exspy.signals.EELSSpectrum(data.reshape(*shape, channels))
     axis = s.axes_manager.signal_axes[0]
-    axis.scale, axis.offset, axis.units, axis.name = 0.005, -zlp_channel * 0.005, "eV", "Energy loss"
-    for nav, name in zip(s.axes_manager.navigation_axes, "xy"):
+    axis.scale, axis.offset = 0.005, -zlp_channel * 0.005
+    axis.units, axis.name = "eV", "Energy loss"
+    for nav, name in zip(s.axes_manager.navigation_axes, "xy", strict=False):  # 1 or 2 axes
         nav.scale, nav.units, nav.name = 2.5, "nm", name
     s.metadata.General.title = "test map"
     s.original_metadata.set_item("Acquisition.exposure", 0.01)

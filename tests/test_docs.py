@@ -9,7 +9,6 @@ matplotlib's Agg backend and the current folder set to a temporary one.
 from __future__ import annotations
 
 import importlib.util
-import json
 import re
 import subprocess
 import sys
@@ -17,6 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+from hyperspy_eelspecnet.models.card import ModelCard
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 QUICKSTART = DOCS / "quickstart.rst"
@@ -37,7 +38,8 @@ def _missing_docs_packages() -> list[str]:
 
 def _load_extension():
     pytest.importorskip("sphinx", reason="sphinx is not installed (pip install -e '.[docs]')")
-    spec = importlib.util.spec_from_file_location("eelspecnet_docs", DOCS / "_ext" / "eelspecnet_docs.py")
+    spec = importlib.util.spec_from_file_location("eelspecnet_docs",
+                                                  DOCS / "_ext" / "eelspecnet_docs.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -84,6 +86,7 @@ def run_quickstart(model: str) -> dict:
     return namespace
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(_missing_docs_packages()),
                     reason="the docs packages are not installed (pip install -e '.[docs]'): "
                     + ", ".join(_missing_docs_packages()))
@@ -124,7 +127,8 @@ def _write_results(folder: Path) -> None:
     from hyperspy_eelspecnet.evaluation.real_data import format_real_table
 
     folder.mkdir()
-    values = {"fidelity": {"example": {"ssim": np.array([0.5, 0.75]), "mse": np.array([1e-7, 3e-7])},
+    values = {"fidelity": {"example": {"ssim": np.array([0.5, 0.75]),
+                                       "mse": np.array([1e-7, 3e-7])},
                            "RL-50": {"ssim": np.array([0.25, 0.5]), "mse": np.array([1e-6, 2e-6])}}}
     evaluation = Evaluation(1, {"fidelity": 2}, ["example", "RL-50"], True, values)
     (folder / "evaluation.md").write_text(
@@ -140,6 +144,7 @@ def _write_results(folder: Path) -> None:
         plt.imsave(folder / name, np.zeros((4, 4)))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(_missing_docs_packages()),
                     reason="the docs packages are not installed (pip install -e '.[docs]'): "
                     + ", ".join(_missing_docs_packages()))
@@ -154,19 +159,21 @@ def test_docs_build_with_model_cards_and_results_but_no_notebook(tiny_model, tmp
     models = tmp_path / "models"
     model = models / "example"
     shutil.copytree(tiny_model, model)
-    card = json.loads((model / "card.json").read_text())
-    card["description"] = "An *example* card: ZLP_free | quasi_dirac `target`."
-    card["evaluation"] = {"command": "eelspecnet evaluate --update-cards", "seed": 1,
-                          "summary": {"fidelity": {"example": {"ssim": {
-                              "median": 0.5, "p5": 0.25, "p95": 0.75}}}}}
-    (model / "card.json").write_text(json.dumps(card))
+    ModelCard.read(model / "card.json").updated(
+        description="An *example* card: ZLP_free | quasi_dirac `target`.",
+        evaluation={"command": "eelspecnet evaluate --update-cards", "seed": 1,
+                    "sizes": {"fidelity": 8}, "jitter_centred": True,
+                    "summary": {"fidelity": {"example": {"ssim": {
+                        "median": 0.5, "p5": 0.25, "p95": 0.75}}}}},
+    ).write(model / "card.json")
     shutil.copytree(model, models / "example-2")  # two cards: the same section titles twice
     out = tmp_path / "html"
     _sphinx_build(docs, out, {"EELSPECNET_DOCS_MODELS_DIR": str(models)})
     models_page = _page_text(out / "models.html")
     assert "0.5 [0.25, 0.75]" in models_page and "No model ships" not in models_page
     evaluation_page = _page_text(out / "evaluation.html")
-    assert "eelspecnet evaluate --n 2" in evaluation_page and "Not in this build" not in evaluation_page
+    assert "eelspecnet evaluate --n 2" in evaluation_page
+    assert "Not in this build" not in evaluation_page
     assert (out / "_images" / "fidelity.png").is_file()
     assert not (out / "nanowire_workflow.html").exists()
 
@@ -198,18 +205,20 @@ def test_model_cards_page_renders_every_section(tiny_model, tmp_path) -> None:
     docs = _load_extension()
     model_dir = tmp_path / "models" / "example"
     model_dir.mkdir(parents=True)
-    card = json.loads((tiny_model / "card.json").read_text())
-    card["training"]["command"] = "eelspecnet train example.yaml --run-dir runs/example"
-    card["training"]["training_time_s"] = 5400.0
-    card["evaluation"] = {
+    card = ModelCard.read(tiny_model / "card.json")
+    training = card.training.model_dump() | {
+        "command": "eelspecnet train example.yaml --run-dir runs/example", "training_time_s": 5400}
+    evaluation = {
         "command": "eelspecnet evaluate --update-cards", "seed": 1, "sizes": {"fidelity": 8},
+        "jitter_centred": True,
         "summary": {"fidelity": {"example": {"ssim": {"median": 0.5, "p5": 0.25, "p95": 0.75}},
                                  "RL-50": {"ssim": {"median": 0.125, "p5": 0.0625, "p95": 0.25}}}},
     }
-    card["real_data"] = {"command": "eelspecnet evaluate --real data --update-cards",
-                         "vacuum_floor": {"median": 16.5, "min": 2.45, "max": 17.1},
-                         "none": {"total_ratio": {"median": 1.0, "min": 1.0, "max": 1.0}}}
-    (model_dir / "card.json").write_text(json.dumps(card))
+    real_data = {"command": "eelspecnet evaluate --real data --update-cards",
+                 "vacuum_floor": {"median": 16.5, "min": 2.45, "max": 17.1},
+                 "none": {"total_ratio": {"median": 1.0, "min": 1.0, "max": 1.0}}}
+    card.updated(training=training, evaluation=evaluation, real_data=real_data).write(
+        model_dir / "card.json")
     text = docs.model_cards_rst(tmp_path / "models")
     for heading in ("Architecture", "Preprocessing", "Domain", "Generator ranges",
                     "Training", "Evaluation", "Limitations"):

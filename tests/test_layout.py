@@ -24,15 +24,15 @@ ALLOWED = {
     "io": set(),
     "restoration": set(),
     "metrics": {"restoration"},
-    "simulation": {"_strict_model", "restoration", "io"},
-    "models": set(),
+    "simulation": {"_strict_model", "restoration", "metrics", "io"},
+    "models": {"_strict_model"},
     "inference": {"models", "metrics"},
     "signals": {"inference", "models", "restoration", "_package"},
     "data": {"simulation", "io"},
     "evaluation": {"inference", "models", "restoration", "simulation", "metrics"},
     "training": {"_strict_model", "simulation", "inference", "models", "metrics"},
-    "tools": {"signals", "inference", "models", "data", "simulation", "_package"},
-    "cli": {"tools", "training", "evaluation", "models", "inference"},
+    "tools": {"signals", "inference", "models", "restoration", "data", "simulation", "_package"},
+    "cli": {"tools", "training", "evaluation", "models", "inference", "restoration"},
 }
 
 
@@ -84,8 +84,8 @@ def test_importing_the_package_loads_no_network_generator_or_training_code():
     code = (
         "import sys, hyperspy_eelspecnet\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')\n"
-        "       or m.startswith(('hyperspy_eelspecnet.training', 'hyperspy_eelspecnet.simulation',\n"
-        "                        'hyperspy_eelspecnet.evaluation', 'hyperspy_eelspecnet.models.layers'))]\n"
+        "       or m.startswith(tuple('hyperspy_eelspecnet.' + p for p in\n"
+        "                        ('training', 'simulation', 'evaluation', 'models.layers')))]\n"
         "assert not bad, bad\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -94,13 +94,23 @@ def test_importing_the_package_loads_no_network_generator_or_training_code():
 
 
 def test_every_public_name_imports():
+    import inspect
+
+    # The top-level names are the subpackages' own, not copies.
+    assert hyperspy_eelspecnet.list_models is hyperspy_eelspecnet.models.list_models
+    assert hyperspy_eelspecnet.register_methods is hyperspy_eelspecnet.signals.register_methods
     for part in hyperspy_eelspecnet.__all__:
         if part in ("__version__", "list_models", "register_methods"):
-            assert getattr(hyperspy_eelspecnet, part)
             continue
         module = getattr(hyperspy_eelspecnet, part)
+        assert inspect.ismodule(module), part
         for name in getattr(module, "__all__", []):
-            assert getattr(module, name) is not None, f"{part}.{name}"
+            obj = getattr(module, name)  # AttributeError: a name in __all__ that is not there
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue  # a constant
+            # The package's own, documented (the API reference renders it).
+            assert obj.__module__.startswith("hyperspy_eelspecnet."), f"{part}.{name}"
+            assert (obj.__doc__ or "").strip(), f"{part}.{name} has no docstring"
 
 
 def test_version_is_the_installed_distributions():

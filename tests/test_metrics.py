@@ -114,7 +114,7 @@ def test_ssim_equals_skimage_on_one_tiled_image(gaussians: tuple) -> None:
         structural_similarity(
             np.tile(r, (7, 1)), np.tile(f, (7, 1)), data_range=np.ptp(f), win_size=7
         )
-        for r, f in zip(restored, reference)
+        for r, f in zip(restored, reference, strict=True)
     ]
     np.testing.assert_allclose(metrics.ssim(restored, reference), expected, rtol=1e-9)
 

@@ -6,11 +6,8 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
-import pytest
-
 import hyperspy_eelspecnet
-from hyperspy_eelspecnet.models.registry import list_models, resolve_model
-
+from hyperspy_eelspecnet.models.registry import resolve_model
 
 #: Imports ``hyperspy.api`` and this package, failing on any warning but
 #: exspy 0.3's own deprecation notice for hyperspy 2.5's private imports.
@@ -34,7 +31,8 @@ def test_import_does_not_pull_in_tensorflow_or_keras():
     result = _run(
         "import sys, hyperspy_eelspecnet, hyperspy_eelspecnet.training, "
         "hyperspy_eelspecnet.metrics\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')]\n"
+        "bad = [m for m in sys.modules\n"
+        "       if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')]\n"
         "assert not bad, bad[:5]"
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -64,8 +62,8 @@ def test_shipped_models_have_cards_and_valid_weights():
     assert {"nzeels-2048", "nzeels-2048-nozlp"} <= set(models)
     for name, card in models.items():
         spec = resolve_model(name)
-        assert spec.sha256 == card["weights_sha256"]
+        assert spec.card.name == card.name == name
+        assert spec.sha256 == card.weights_sha256
         assert (spec.path / "model.keras").stat().st_size < 20e6
-        for key in ("architecture", "preprocessing", "domain", "generator", "training", "evaluation"):
-            assert key in card
-        assert card["training"]["command"].startswith("eelspecnet train")
+        assert card.evaluation is not None and card.real_data is not None
+        assert card.training.command.startswith("eelspecnet train")

@@ -27,7 +27,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import json
 import os
 import re
 import textwrap
@@ -38,6 +37,9 @@ from pathlib import Path
 from docutils.statemachine import StringList
 from sphinx.directives.other import TocTree
 from sphinx.util import docname_join
+
+if typing.TYPE_CHECKING:
+    from hyperspy_eelspecnet.models.card import ModelCard
 
 PACKAGE = "hyperspy_eelspecnet"
 DOCS = Path(__file__).resolve().parents[1]
@@ -201,104 +203,88 @@ def _evaluation_rst(section: dict, model_dir: Path, spread: tuple[str, str]) -> 
         for measure in measures:
             lines.append(f"   * - ``{measure}``")
             for method in methods:
-                stats = by_method[method].get(measure) if isinstance(by_method[method], dict) else None
+                entry = by_method[method]
+                stats = entry.get(measure) if isinstance(entry, dict) else None
                 lines.append("     - " + (_summary_cell(stats, spread) if _is_summary(stats)
                                            else _value(stats)))
         lines.append("")
     return lines + _figures(section, model_dir)
 
 
-def model_card_rst(name: str, card: dict, model_dir: Path) -> list[str]:
+def model_card_rst(name: str, card: ModelCard, model_dir: Path) -> list[str]:
     """The reStructuredText of one model card, section by section."""
     lines = _heading(name, "-")
-    if card.get("description"):
-        lines += [rst_escape(card["description"]), ""]
-    files = [("folder", f"hyperspy_eelspecnet/models/{name}/"),
-             ("created", card.get("created")),
-             ("format_version", card.get("format_version")),
-             ("weights_sha256", card.get("weights_sha256"))]
-    lines += _table([(k, v) for k, v in files if v is not None], caption="Files")
+    if card.description:
+        lines += [rst_escape(card.description), ""]
+    files = [("folder", f"hyperspy_eelspecnet/models/{name}/"), ("created", card.created),
+             ("format_version", card.format_version), ("weights_sha256", card.weights_sha256)]
+    lines += _table(files, caption="Files")
 
     sections = [
-        ("Architecture", "architecture",
+        ("Architecture", card.architecture.model_dump(),
          "The network's layout; ``trainable_parameters`` counted when it was exported."),
-        ("Preprocessing", "preprocessing",
+        ("Preprocessing", card.preprocessing.model_dump(),
          "How :func:`~hyperspy_eelspecnet.inference.restore.restore_spectra` feeds a "
-         "spectrum to the network: normalised to unit integral, the offset "
-         "added, its maximum moved to ``zlp_channel``, zero-padded to a "
+         "spectrum to the network: normalised to unit integral, mapped to the "
+         "value ``scale``, its maximum moved to ``zlp_channel``, zero-padded to a "
          "multiple of ``length_multiple`` channels."),
-        ("Calibration", "calibration",
+        ("Calibration", card.calibration.model_dump(),
          "The energy axis of the training spectra."),
-        ("Domain", "domain",
+        ("Domain", card.domain.model_dump(),
          "What the out-of-domain checks compare your spectra with "
          "(see :doc:`user_guide/domain`): ZLP FWHM in channels (1st to "
          "99th percentile of generated spectra), channel counts."),
-        ("Generator ranges", "generator",
+        ("Generator ranges", card.generator,
          "The full :class:`~hyperspy_eelspecnet.training.config.GeneratorConfig` "
          "of the training spectra (channel units unless the name says eV)."),
     ]
-    for title, key, note in sections:
-        if key in card:
-            lines += _heading(title, "~") + [note, ""] + _table(_flatten(card[key]))
+    for title, section, note in sections:
+        lines += _heading(title, "~") + [note, ""] + _table(_flatten(section))
 
-    training = dict(card.get("training", {}))
-    if training:
-        lines += _heading("Training", "~")
-        command = training.pop("command", "") or ""
-        seconds = training.pop("training_time_s", None)
-        lines += _table([("training time", _duration(seconds))] + _flatten(training))
-        if command:
-            lines += ["Command:", "", ".. code-block:: bash", "",
-                      textwrap.indent(command, "   "), ""]
-        else:
-            lines += ["The card records no command.", ""]
+    training = card.training
+    lines += _heading("Training", "~")
+    lines += _table([("training time", _duration(training.training_time_s))]
+                    + _flatten(training.model_dump(exclude={"command", "training_time_s"})))
+    if training.command:
+        lines += ["Command:", "", ".. code-block:: bash", "",
+                  textwrap.indent(training.command, "   "), ""]
+    else:
+        lines += ["The card records no command.", ""]
 
-    evaluation = card.get("evaluation") or {}
     lines += _heading("Evaluation", "~")
-    if evaluation:
+    if card.evaluation:
         lines += ["On generated spectra, as recorded in the card by the command below "
                   "(median [5th, 95th percentile] per spectrum; :doc:`evaluation` "
                   "explains the sets and measures).", ""]
-        lines += _evaluation_rst(evaluation, model_dir, ("p5", "p95"))
+        lines += _evaluation_rst(card.evaluation.model_dump(), model_dir, ("p5", "p95"))
     else:
         lines += ["The card records no evaluation yet; see :doc:`evaluation` for "
                   "how to run it.", ""]
-    real = card.get("real_data") or {}
+    real = card.real_data
     if real:
         lines += _heading("Evaluation on measured spectra", "~")
         lines += ["Checks without ground truth (:doc:`evaluation`), as recorded in "
                   "the card: median (minimum..maximum) over the spectra.", ""]
-        lines += _evaluation_rst({"summary": {"": {k: v for k, v in real.items()
-                                                    if k not in ("command", "vacuum_floor")}},
-                                  "command": real.get("command", "")},
+        lines += _evaluation_rst({"summary": {"": real.methods}, "command": real.command},
                                  model_dir, ("min", "max"))
-        floor = real.get("vacuum_floor")
-        if floor:
-            lines += [f"A perfect restoration of the vacuum recordings leaves a "
-                      f"re-convolution residual of {floor['median']:.3g} "
-                      f"({floor['min']:.3g}..{floor['max']:.3g}): the floor of that "
-                      "measure for a restoration whose ZLP is one narrow peak.", ""]
+        floor = real.vacuum_floor
+        lines += [f"A perfect restoration of the vacuum recordings leaves a "
+                  f"re-convolution residual of {floor['median']:.3g} "
+                  f"({floor['min']:.3g}..{floor['max']:.3g}): the floor of that "
+                  "measure for a restoration whose ZLP is one narrow peak.", ""]
 
-    limitations = card.get("limitations") or []
     lines += _heading("Limitations", "~")
-    if limitations:
-        for item in limitations:
-            lines += [f"- {rst_escape(item)}"]
-        lines += [""]
+    if card.limitations:
+        lines += [f"- {rst_escape(item)}" for item in card.limitations] + [""]
     else:
         lines += ["The card lists none.", ""]
-    extra = sorted(set(card) - {"name", "description", "created", "format_version",
-                                "weights_sha256", "architecture", "preprocessing",
-                                "calibration", "domain", "generator", "training",
-                                "evaluation", "real_data", "limitations"})
-    if extra:
-        lines += _heading("Other card entries", "~")
-        lines += _table([(k, card[k]) for k in extra])
     return lines
 
 
 def model_cards_rst(models_dir: Path | None = None) -> str:
     """Every model card in ``models_dir`` (default: the package's models)."""
+    from hyperspy_eelspecnet.models.card import ModelCard
+
     if models_dir is None and os.environ.get(MODELS_ENV):
         models_dir = Path(os.environ[MODELS_ENV])
     if models_dir is None:
@@ -311,8 +297,7 @@ def model_cards_rst(models_dir: Path | None = None) -> str:
                 "folder as ``model=``.\n")
     lines = []
     for path in cards:
-        card = json.loads(path.read_text())
-        lines += model_card_rst(path.parent.name, card, path.parent)
+        lines += model_card_rst(path.parent.name, ModelCard.read(path), path.parent)
     return "\n".join(lines)
 
 

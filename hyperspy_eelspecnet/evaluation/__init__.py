@@ -11,6 +11,8 @@ real_data
     Checks on measured spectra without ground truth.
 plots
     The figures of an evaluation.
+report
+    The tables, figures and card updates of ``eelspecnet evaluate``.
 """
 
 from hyperspy_eelspecnet.evaluation.generated import evaluate

@@ -95,8 +95,8 @@ class Evaluation:
 def check_seed(seed: int, models: list[ModelSpec]) -> None:
     """Refuse an evaluation seed that a model was trained or validated with."""
     for spec in models:
-        train_seed = spec.card.get("training", {}).get("seed")
-        if train_seed is not None and seed in (train_seed, train_seed + 1):
+        train_seed = spec.card.training.seed
+        if seed in (train_seed, train_seed + 1):
             raise ValueError(
                 f"seed {seed} was used to train or validate {spec.name}; "
                 "evaluate on a seed no training run used"
@@ -162,7 +162,9 @@ def _offsets(zlp_channel: np.ndarray, channels: int) -> np.ndarray:
     return np.arange(channels)[None, :] - zlp_channel[:, None]
 
 
-def measure(restored: np.ndarray, s: EvaluationSet, zlp_free: bool = False) -> dict[str, np.ndarray]:
+def measure(
+    restored: np.ndarray, s: EvaluationSet, zlp_free: bool = False
+) -> dict[str, np.ndarray]:
     """The paper's measures of restorations of one evaluation set.
 
     Parameters
@@ -245,7 +247,7 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
         result.values[s.name], restorations[s.name] = {}, {}
         for spec in specs:
             restored = restore_spectra(s.distorted, spec).astype(np.float64)
-            zlp_free = spec.preprocessing["target"] == "zlp_free"
+            zlp_free = spec.preprocessing.target == "zlp_free"
             result.values[s.name][spec.name] = measure(restored, s, zlp_free)
             restorations[s.name][spec.name] = restored
             steps.update()

@@ -43,7 +43,7 @@ def plot_violins(evaluation: Evaluation, set_name: str, measures: list[str], pat
     by_method = evaluation.values[set_name]
     methods = [m for m in evaluation.methods if all(k in by_method[m] for k in measures)]
     fig, axes = plt.subplots(1, len(measures), figsize=(3.2 * len(measures), 3.8), squeeze=False)
-    for ax, measure in zip(axes[0], measures):
+    for ax, measure in zip(axes[0], measures, strict=True):
         data = [np.asarray(by_method[m][measure], float) for m in methods]
         data = [d[np.isfinite(d)] for d in data]
         ax.violinplot([d if d.size else [np.nan] for d in data], showmedians=True)
@@ -60,7 +60,7 @@ def plot_examples(sets: dict[str, EvaluationSet], restorations: dict, path: Path
     s = sets["widths"]
     fig, axes = plt.subplots(1, len(FIG3_NOISE), figsize=(14, 3.5), sharey=True)
     x = np.arange(s.truth.shape[1])
-    for ax, level in zip(axes, FIG3_NOISE):
+    for ax, level in zip(axes, FIG3_NOISE, strict=True):
         i = int(np.argmin(np.abs(np.log(np.maximum(s.noise, 1e-12)) - np.log(level))))
         window = slice(max(s.zlp_channel[i] - 60, 0), s.zlp_channel[i] + 600)
         for label, spectrum, style in (

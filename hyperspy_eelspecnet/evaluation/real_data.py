@@ -135,7 +135,8 @@ def score_real(restored: np.ndarray, real: RealSet, *, zlp_free: bool = False,
         rows = np.arange(len(model))
         model[rows, measured.argmax(1)] += measured.sum(1) - restored.sum(1)
     return {
-        "reconvolution_residual": metrics.reconvolution_residual(model, measured, real.kernel, past),
+        "reconvolution_residual": metrics.reconvolution_residual(
+            model, measured, real.kernel, past),
         "reconvolution_residual_local": metrics.reconvolution_residual(
             model, measured, real.kernel, past, noise_sigma="local"),
         "total_ratio": restored.sum(1) / measured.sum(1),
@@ -205,7 +206,7 @@ def evaluate_real(real: RealSet, models: list[str],
     restorations = {"none": (real.specimen, real.vacuum, False)}
     for name in models:
         spec = resolve_model(name)
-        zlp_free = spec.preprocessing["target"] == "zlp_free"
+        zlp_free = spec.preprocessing.target == "zlp_free"
         restorations[spec.name] = (restore_spectra(real.specimen, spec).astype(float),
                                    restore_spectra(real.vacuum, spec).astype(float), zlp_free)
     for iterations in rl_iterations:

@@ -4,6 +4,8 @@ Modules
 -------
 restore
     :func:`restore_spectra`: a block of spectra in, their restorations out.
+precision
+    float32 or bfloat16 networks, and whether the processor computes bfloat16.
 alignment
     Whole-channel alignment on the ZLP, shared with training.
 value_scale

@@ -8,7 +8,7 @@ in a dask array and computed at once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import dask.array as da
 import numpy as np

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.metrics import fwhm, highpass_noise_sigma
+from hyperspy_eelspecnet.models.card import Domain
 
 
 class OutOfDomainWarning(UserWarning):
@@ -26,20 +27,34 @@ class OutOfDomainWarning(UserWarning):
 #: A ZLP is "found" when the maximum stands this far above the median level.
 _ZLP_PROMINENCE = 10.0
 
+#: The loss region starts this many ZLP FWHM past the ZLP's maximum.
+_LOSS_START_FWHM = 3.0
+
+#: Channels at the end of the loss region whose level is judged.
+_DARK_LEVEL_CHANNELS = 256
+
+#: A loss region whose mean or median lies this many noise sigmas below
+#: zero there is below zero beyond its noise (an over-subtracted dark level).
+_DARK_LEVEL_SIGMAS = 3.0
+
+#: Loss regions of fewer channels are not judged (too few for the noise).
+_MIN_LOSS_CHANNELS = 32
+
 
 @dataclass
 class _Tally:
     count: int = 0
     total: int = 0
-    low: float = np.inf
-    high: float = -np.inf
+    low: float | np.ndarray = np.inf
+    high: float | np.ndarray = -np.inf
 
     def add(self, values: np.ndarray, total: int) -> None:
-        self.count += int(values.size)
+        """Count the spectra of ``values`` (one value or one row each) and their range."""
+        self.count += len(values)
         self.total += total
-        if values.size:
-            self.low = min(self.low, float(np.min(values)))
-            self.high = max(self.high, float(np.max(values)))
+        if len(values):
+            self.low = np.fmin(self.low, np.min(values, axis=0))
+            self.high = np.fmax(self.high, np.max(values, axis=0))
 
 
 @dataclass
@@ -51,7 +66,7 @@ class DomainReport:
     model_name
         Name of the model, for the messages.
     domain
-        The ``domain`` section of the model card.
+        The model card's ``domain``.
     immediate
         Warn at the first block that shows a problem (lazy signals, whose
         blocks are computed later, one by one) instead of once at the end
@@ -59,7 +74,7 @@ class DomainReport:
     """
 
     model_name: str
-    domain: dict
+    domain: Domain
     immediate: bool = False
     _tallies: dict[str, _Tally] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
@@ -81,15 +96,17 @@ class DomainReport:
         level = np.median(np.abs(spectra), axis=1)
         no_zlp = ~(peak > _ZLP_PROMINENCE * level)
         widths = fwhm(spectra[~no_zlp])
-        lo, hi = self.domain["zlp_fwhm_channels"]
+        lo, hi = self.domain.zlp_fwhm_channels
         odd_width = widths[~((widths >= lo) & (widths <= hi))]
         negative = spectra.min(axis=1) / np.where(peak > 0, peak, 1)
         negative = negative[negative < -0.01]
         extent = spectra.shape[1] - 1 - spectra.argmax(axis=1)
-        long = extent[extent > self.domain.get("channels_past_zlp", np.inf)]
+        long = extent[extent > self.domain.channels_past_zlp]
+        dark = _loss_region_below_zero(spectra[~no_zlp], widths)
         with self._lock:
             for reason, values in (("no_zlp", peak[no_zlp]), ("zlp_width", odd_width),
-                                   ("negative", negative), ("extent", long)):
+                                   ("negative", negative), ("extent", long),
+                                   ("dark_level", dark)):
                 self._tallies.setdefault(reason, _Tally()).add(values, n)
             if self.immediate:
                 self._emit_locked()
@@ -110,7 +127,7 @@ class DomainReport:
         where = f"{t.count} of {t.total} spectra"
         if self.immediate:
             where += " (in the first block that showed it; later blocks not counted)"
-        lo, hi = self.domain["zlp_fwhm_channels"]
+        lo, hi = self.domain.zlp_fwhm_channels
         name = self.model_name
         if reason == "no_zlp":
             return (
@@ -131,10 +148,24 @@ class DomainReport:
         if reason == "extent":
             return (
                 f"{where} extend {t.low:.0f} to {t.high:.0f} channels past the ZLP; "
-                f"{name} was trained on at most {self.domain['channels_past_zlp']}: "
+                f"{name} was trained on at most {self.domain.channels_past_zlp}: "
                 "the channels beyond are restored from no training at all. Crop "
                 "the energy axis (s.isig[:end]) or rebin it, or train a model on "
                 "longer spectra."
+            )
+        if reason == "dark_level":
+            (mean_lo, median_lo, sigmas_lo), (mean_hi, median_hi, sigmas_hi) = t.low, t.high
+            return (
+                f"{where} lie below zero past the ZLP: over the end of their loss "
+                f"region (its last {_DARK_LEVEL_CHANNELS} channels, from "
+                f"{_LOSS_START_FWHM:g} ZLP FWHM past the maximum at the nearest) the "
+                f"mean is {mean_lo:.3g} to {mean_hi:.3g} counts and the median "
+                f"{median_lo:.3g} to {median_hi:.3g}, {sigmas_lo:.3g} to {sigmas_hi:.3g} "
+                "noise sigmas below zero. Counts do not average below zero: the dark "
+                "level was over-subtracted (a dark reference of another exposure or "
+                f"gain, or subtracted twice?), and {name} was trained on noise around "
+                "zero only. Check the dark reference and the dark subtraction, or add "
+                "the excess back (s + offset), before deconvolving."
             )
         return (
             f"{where} have negative counts down to {-t.high:.3g} to "
@@ -142,3 +173,52 @@ class DomainReport:
             "was trained on noise around zero only. Check the dark reference "
             "or add back the dark level before deconvolving."
         )
+
+
+def _loss_region_below_zero(spectra: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """The spectra whose loss region ends below zero beyond its noise.
+
+    A spectrum's loss region runs from `_LOSS_START_FWHM` times its ZLP
+    FWHM past its maximum to its last channel. Its end, the last
+    `_DARK_LEVEL_CHANNELS` channels of it (or all of it if shorter), holds
+    the least loss signal, so it shows the dark level best; there its
+    mean and median are compared with its noise sigma
+    (:func:`~hyperspy_eelspecnet.metrics.highpass_noise_sigma`). It lies
+    below zero when the mean or the median is more than
+    `_DARK_LEVEL_SIGMAS` noise sigmas below zero: noise around zero does
+    not do that, an over-subtracted dark level does (and the ZLP,
+    thousands of times higher, keeps the spectrum's minimum a small
+    fraction of its maximum).
+
+    Parameters
+    ----------
+    spectra
+        Spectra with a ZLP, shape (n, channels).
+    widths
+        Their ZLP FWHM in channels, shape (n,); a spectrum whose FWHM is
+        NaN, or whose loss region has fewer than `_MIN_LOSS_CHANNELS`
+        channels, is not judged.
+
+    Returns
+    -------
+    numpy.ndarray
+        One row (mean, median, noise sigmas below zero of the lower of
+        the two) per spectrum below zero, shape (k, 3).
+    """
+    channels = spectra.shape[1]
+    window = min(channels, _DARK_LEVEL_CHANNELS)
+    reach = np.ceil(_LOSS_START_FWHM * np.where(np.isfinite(widths), widths, channels))
+    first = spectra.argmax(axis=1) + reach - (channels - window)
+    region = np.arange(window)[None, :] >= first[:, None]
+    judged = region.sum(axis=1) >= _MIN_LOSS_CHANNELS
+    end, region = spectra[judged, channels - window :], region[judged]
+    if not len(end):
+        return np.empty((0, 3))
+    values = np.where(region, end, np.nan)
+    mean, median = np.nanmean(values, axis=1), np.nanmedian(values, axis=1)
+    sigma = highpass_noise_sigma(end, region)
+    lower = np.minimum(mean, median)
+    below = lower < -_DARK_LEVEL_SIGMAS * sigma
+    with np.errstate(divide="ignore"):
+        sigmas = -lower[below] / sigma[below]
+    return np.column_stack([mean[below], median[below], sigmas])

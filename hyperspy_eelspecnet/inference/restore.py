@@ -16,14 +16,15 @@ import threading
 import numpy as np
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, required_length, shift_spectra
-from hyperspy_eelspecnet.models.registry import ModelSpec, load_network
+from hyperspy_eelspecnet.inference.precision import resolve_precision
 from hyperspy_eelspecnet.inference.value_scale import from_network, to_network
+from hyperspy_eelspecnet.models.registry import ModelSpec, load_network
 
 _PREDICT_LOCK = threading.Lock()
 
 
 def restore_spectra(
-    spectra: np.ndarray, model: ModelSpec, batch_size: int = 256
+    spectra: np.ndarray, model: ModelSpec, batch_size: int = 256, precision: str = "auto"
 ) -> np.ndarray:
     """Restore a block of spectra with an EELSpecNet model.
 
@@ -35,6 +36,10 @@ def restore_spectra(
         A resolved model (:func:`hyperspy_eelspecnet.models.registry.resolve_model`).
     batch_size
         Spectra per network call.
+    precision
+        ``"float32"``, ``"bfloat16"`` (the network computes in bfloat16,
+        faster on processors with native support) or ``"auto"`` (see
+        :func:`hyperspy_eelspecnet.inference.precision.resolve_precision`).
 
     Returns
     -------
@@ -44,7 +49,13 @@ def restore_spectra(
         model the restored loss spectrum is on the input's scale (its
         total is the input's minus the ZLP). Spectra whose total is not
         positive come back as zeros.
+
+    Raises
+    ------
+    ValueError
+        For an unknown precision.
     """
+    precision = resolve_precision(precision)
     pre = model.preprocessing
     x = np.asarray(spectra, dtype=np.float64)
     totals = x.sum(axis=1)
@@ -53,17 +64,17 @@ def restore_spectra(
     if not usable.any():
         return out.astype(np.float32)
     normalised = x[usable] / totals[usable, None]
-    shifts = alignment_shifts(normalised, pre["zlp_channel"])
-    lengths = required_length(x.shape[1], shifts, pre["length"], pre["length_multiple"])
+    shifts = alignment_shifts(normalised, pre.zlp_channel)
+    lengths = required_length(x.shape[1], shifts, pre.length, pre.length_multiple)
     restored = np.empty_like(normalised)
-    network = load_network(str(model.path), model.sha256)
+    network = load_network(str(model.path), model.sha256, precision)
     for length in np.unique(lengths):
         rows = lengths == length
         inputs = shift_spectra(normalised[rows], shifts[rows], int(length))
         inputs = to_network(inputs, pre).astype(np.float32)[..., None]
         outputs = from_network(_predict(network, inputs, batch_size)[..., 0], pre)
         restored[rows] = shift_spectra(outputs, -shifts[rows], x.shape[1])
-    if pre["target"] == "quasi_dirac":  # the restoration keeps the total counts
+    if pre.target == "quasi_dirac":  # the restoration keeps the total counts
         sums = restored.sum(axis=1, keepdims=True)
         restored = np.where(sums > 0, restored / np.where(sums > 0, sums, 1), 0.0)
     out[usable] = restored * totals[usable, None]

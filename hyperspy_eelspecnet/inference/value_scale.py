@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Value scales a model card's ``preprocessing["scale"]`` may name.
-SCALES = ("offset", "asinh")
+from hyperspy_eelspecnet.models.card import ValueScale
 
 
-def to_network(spectra: np.ndarray, preprocessing: dict) -> np.ndarray:
+def to_network(spectra: np.ndarray, preprocessing: ValueScale) -> np.ndarray:
     """Map unit-integral spectra to the network's value scale.
 
     Parameters
@@ -32,9 +31,9 @@ def to_network(spectra: np.ndarray, preprocessing: dict) -> np.ndarray:
     spectra
         Spectra normalised to unit integral, any shape.
     preprocessing
-        A model card's ``preprocessing`` section: ``scale`` (``"offset"``
-        when absent, as in cards written before the asinh scale),
-        ``offset`` and, for ``"asinh"``, ``asinh_width``.
+        A model card's ``preprocessing``
+        (:class:`~hyperspy_eelspecnet.models.card.Preprocessing`), or just
+        its value scale (:class:`~hyperspy_eelspecnet.models.card.ValueScale`).
 
     Returns
     -------
@@ -42,26 +41,16 @@ def to_network(spectra: np.ndarray, preprocessing: dict) -> np.ndarray:
         Array of ``spectra``'s shape and dtype float64.
     """
     x = np.asarray(spectra, dtype=np.float64)
-    if _scale(preprocessing) == "asinh":
-        width = preprocessing["asinh_width"]
+    if preprocessing.scale == "asinh":
+        width = preprocessing.asinh_width
         return np.arcsinh(x / width) / np.arcsinh(1.0 / width)
-    return x + preprocessing["offset"]
+    return x + preprocessing.offset
 
 
-def from_network(values: np.ndarray, preprocessing: dict) -> np.ndarray:
+def from_network(values: np.ndarray, preprocessing: ValueScale) -> np.ndarray:
     """Inverse of :func:`to_network`: network outputs to unit-integral values."""
     y = np.asarray(values, dtype=np.float64)
-    if _scale(preprocessing) == "asinh":
-        width = preprocessing["asinh_width"]
+    if preprocessing.scale == "asinh":
+        width = preprocessing.asinh_width
         return width * np.sinh(y * np.arcsinh(1.0 / width))
-    return y - preprocessing["offset"]
-
-
-def _scale(preprocessing: dict) -> str:
-    scale = preprocessing.get("scale", "offset")
-    if scale not in SCALES:
-        raise ValueError(
-            f"unknown value scale {scale!r} in the model card; this version of "
-            f"hyperspy_eelspecnet knows {', '.join(SCALES)}: upgrade it"
-        )
-    return scale
+    return y - preprocessing.offset

@@ -71,7 +71,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral, Real
 from os import PathLike
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -115,7 +115,7 @@ class _Data:
 
 
 # A group is a list of (name, node) pairs; unnamed tags have the name "".
-_Node = Union[_Data, list[tuple[str, "_Node"]]]
+_Node = _Data | list[tuple[str, "_Node"]]
 
 
 def _scalar(value: bool | Integral | Real) -> _Data:
@@ -210,7 +210,7 @@ def _warn_unstored_names(axes: Sequence[Mapping[str, Any]], signal_type: str) ->
         return
     as_read = [*("y", "x")[3 - len(axes) :], "Energy loss"]
     given = [axis.get("name") for axis in axes]
-    if any(name is not None and name != read for name, read in zip(given, as_read)):
+    if any(name is not None and name != read for name, read in zip(given, as_read, strict=True)):
         warnings.warn(
             f"DM files store no axis names: axes named {given} will be read "
             f"back as {as_read}",

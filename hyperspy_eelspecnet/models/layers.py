@@ -6,8 +6,10 @@ training code do so.
 
 from __future__ import annotations
 
-import keras
-from keras import ops
+from hyperspy_eelspecnet.models.keras_import import import_keras
+
+keras = import_keras()
+ops = keras.ops
 
 
 @keras.saving.register_keras_serializable(package="hyperspy_eelspecnet")

@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from hyperspy_eelspecnet.models.card import ModelCard, Preprocessing
+from hyperspy_eelspecnet.models.keras_import import import_keras
 
 MODELS_DIR = Path(__file__).parent
 WEIGHTS_FILE = "model.keras"
 CARD_FILE = "card.json"
+#: The precisions :func:`load_network` builds a network in.
+NETWORK_PRECISIONS = ("float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -29,22 +33,22 @@ class ModelSpec:
 
     name: str
     path: Path
-    card: dict
+    card: ModelCard
     sha256: str
 
     @property
-    def preprocessing(self) -> dict:
-        """How inputs are put to the network (see the model card)."""
-        return self.card["preprocessing"]
+    def preprocessing(self) -> Preprocessing:
+        """How inputs are put to the network (the card's ``preprocessing``)."""
+        return self.card.preprocessing
 
 
-def list_models() -> dict[str, dict]:
+def list_models() -> dict[str, ModelCard]:
     """The models shipped in the package, with their cards.
 
     Returns
     -------
     dict
-        Model name to model card (a dict read from ``card.json``).
+        Model name to its card, read from ``card.json``.
 
     Examples
     --------
@@ -53,7 +57,7 @@ def list_models() -> dict[str, dict]:
     ['nzeels-2048', 'nzeels-2048-nozlp']
     """
     return {
-        path.parent.name: json.loads(path.read_text())
+        path.parent.name: ModelCard.read(path)
         for path in sorted(MODELS_DIR.glob(f"*/{CARD_FILE}"))
     }
 
@@ -74,7 +78,8 @@ def resolve_model(model: str | Path) -> ModelSpec:
     Raises
     ------
     ValueError
-        If the name is unknown (the message lists the shipped names).
+        If the name is unknown (the message lists the shipped names), or
+        the card is not a valid model card (the message names the key).
     FileNotFoundError
         If the directory lacks its weights or card.
     OSError
@@ -99,16 +104,35 @@ def resolve_model(model: str | Path) -> ModelSpec:
                 f"model directory {path} has no {required.name}: export the model "
                 "again with hyperspy_eelspecnet.training.export_model"
             )
-    card = json.loads(card_file.read_text())
+    card = ModelCard.read(card_file)
     digest = file_sha256(weights)
-    expected = card.get("weights_sha256")
-    if expected and expected != digest:
+    if card.weights_sha256 != digest:
         raise OSError(
             f"{weights} is corrupt or not the file its card describes "
-            f"(sha256 {digest[:12]}..., card says {expected[:12]}...): "
+            f"(sha256 {digest[:12]}..., card says {card.weights_sha256[:12]}...): "
             "reinstall the package or export the model again"
         )
-    return ModelSpec(card.get("name", path.name), path, card, digest)
+    return ModelSpec(card.name, path, card, digest)
+
+
+def write_card(model_dir: str | Path, card: ModelCard) -> Path:
+    """Write a model's ``card.json`` (see :meth:`ModelCard.write`).
+
+    Parameters
+    ----------
+    model_dir
+        The model directory.
+    card
+        The whole card.
+
+    Returns
+    -------
+    pathlib.Path
+        The card file.
+    """
+    path = Path(model_dir, CARD_FILE)
+    card.write(path)
+    return path
 
 
 @functools.lru_cache(maxsize=1024)
@@ -127,8 +151,8 @@ def file_sha256(path: Path) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def load_network(path: str, sha256: str):
-    """Load (once per process) the Keras network of a resolved model.
+def load_network(path: str, sha256: str, precision: str = "float32"):
+    """Load (once per process and precision) the Keras network of a resolved model.
 
     Parameters
     ----------
@@ -137,19 +161,63 @@ def load_network(path: str, sha256: str):
     sha256
         Checksum of its weights, part of the cache key so that a model
         exported again to the same path is reloaded.
+    precision
+        ``"float32"``, the network as saved, or ``"bfloat16"``: the same
+        network and weights rebuilt under Keras' ``mixed_bfloat16`` policy
+        (bfloat16 arithmetic), but for its output layers, which stay float32.
 
     Returns
     -------
     keras.Model
+
+    Raises
+    ------
+    ValueError
+        For another precision.
+    OSError
+        If the file cannot be loaded.
     """
-    import keras
+    if precision not in NETWORK_PRECISIONS:
+        raise ValueError(f"unknown network precision {precision!r}: give one of "
+                         f"{', '.join(map(repr, NETWORK_PRECISIONS))}")
+    keras = import_keras()
 
     from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
 
     try:
-        return keras.saving.load_model(Path(path) / WEIGHTS_FILE, compile=False)
+        network = keras.saving.load_model(Path(path) / WEIGHTS_FILE, compile=False)
     except Exception as error:  # keras raises many kinds on a bad file
         raise OSError(
             f"could not load the network in {path}: {error}. Reinstall the "
             "package or export the model again"
         ) from error
+    return network if precision == "float32" else _mixed_bfloat16(network)
+
+
+def _mixed_bfloat16(network):
+    """A copy of a network that computes in bfloat16, with the same weights.
+
+    Every layer but the outputs is rebuilt under Keras' ``mixed_bfloat16``
+    policy (float32 weights, bfloat16 arithmetic); the output layers stay
+    float32, so the network returns float32 values.
+
+    Parameters
+    ----------
+    network
+        A functional Keras model.
+
+    Returns
+    -------
+    keras.Model
+    """
+    keras = import_keras()
+
+    def rebuild(layer):
+        config = layer.get_config()
+        if layer.name not in network.output_names:
+            config["dtype"] = "mixed_bfloat16"
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(network, clone_function=rebuild, recursive=True)
+    copy.set_weights(network.get_weights())
+    return copy

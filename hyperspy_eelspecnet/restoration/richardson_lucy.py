@@ -38,6 +38,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import fft
 
+from hyperspy_eelspecnet.restoration.convolution import fft_convolve
+
 #: Spectra iterated together (each FFT call transforms all of them):
 #: blocks of this size keep the work arrays in cache.
 BLOCK_SPECTRA = 32
@@ -164,13 +166,6 @@ def _transfer_function(psf: np.ndarray, n_fft: int) -> np.ndarray:
     return fft.rfft(centre_psf(psf, n_fft), axis=-1)
 
 
-def _apply(spectra: np.ndarray, transfer: np.ndarray, n_fft: int) -> np.ndarray:
-    """Multiply by ``transfer`` in Fourier space, keep the first channels."""
-    spectrum = fft.rfft(spectra, n=n_fft, axis=-1)
-    spectrum *= transfer
-    return fft.irfft(spectrum, n=n_fft, axis=-1, overwrite_x=True)[:, : spectra.shape[-1]]
-
-
 def convolve_psf(data: np.ndarray, psf: np.ndarray) -> np.ndarray:
     """Convolve spectra with a PSF centred on its maximum, 'same' size.
 
@@ -194,18 +189,42 @@ def convolve_psf(data: np.ndarray, psf: np.ndarray) -> np.ndarray:
     shape = np.shape(data)
     spectra, psf = _checked_rows(data, psf)
     n_fft = _fft_length(psf, spectra.shape[-1])
-    return _apply(spectra, _transfer_function(psf, n_fft), n_fft).reshape(shape)
+    return fft_convolve(spectra, _transfer_function(psf, n_fft), n_fft).reshape(shape)
 
 
-def _check_iterations(iterations: int) -> None:
-    """Raise ValueError unless ``iterations`` is an integer >= 1."""
+def check_iterations(iterations: int) -> int:
+    """Check a Richardson-Lucy iteration count.
+
+    The one check of an iteration count, shared by
+    `richardson_lucy_kernel`, the signal method and the batch tool.
+
+    Parameters
+    ----------
+    iterations
+        An integer >= 1: a Python ``int`` or a NumPy integer such as
+        ``np.int64(5)``. A bool is not a count and is refused, as are
+        floats (even ``10.0``) and strings.
+
+    Returns
+    -------
+    int
+        ``iterations`` as a Python ``int``.
+
+    Raises
+    ------
+    ValueError
+        If ``iterations`` is not an integer, is a bool, or is below 1.
+    """
     if isinstance(iterations, bool) or not isinstance(iterations, numbers.Integral):
         raise ValueError(
-            f"iterations must be an integer, got {iterations!r}; pass e.g. "
-            "iterations=50."
+            f"iterations must be an integer >= 1, got {iterations!r} "
+            f"({type(iterations).__name__}); pass e.g. iterations=50."
         )
     if iterations < 1:
-        raise ValueError(f"iterations must be >= 1, got {iterations}; pass e.g. 50.")
+        raise ValueError(
+            f"iterations must be an integer >= 1, got {iterations}; pass e.g. iterations=50."
+        )
+    return int(iterations)
 
 
 def _ratio_minus_one(residual: np.ndarray, blurred: np.ndarray, out: np.ndarray) -> None:
@@ -361,7 +380,7 @@ def richardson_lucy_kernel(
     the result equals exspy's with the PSF zero-padded to the data's
     length (which leaves the centring on the maximum unchanged).
     """
-    _check_iterations(iterations)
+    iterations = check_iterations(iterations)
     if precision not in ("mixed", "float64"):
         raise ValueError(f'precision must be "mixed" or "float64", got {precision!r}.')
     threads = _thread_count(workers)
@@ -449,7 +468,7 @@ class _Operators:
     def __init__(self, psf: np.ndarray, n_channels: int, n_fft: int, width: int) -> None:
         self.n_fft, self.width = n_fft, width
         half = _transfer_function(psf, n_fft)
-        ones = _apply(np.ones((psf.shape[0], n_channels)), half.conj(), n_fft)
+        ones = fft_convolve(np.ones((psf.shape[0], n_channels)), half.conj(), n_fft)
         self.adjoint_of_ones = np.repeat(ones[:, :, None], width, axis=-1)
         half /= n_fft  # for `_Convolver`'s unscaled inverse FFT
         if width == 2:

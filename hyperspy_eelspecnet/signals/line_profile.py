@@ -297,7 +297,7 @@ def plot_line_profiles(
     if axes is None:
         _, axes = plt.subplots(1, len(profiles), figsize=(4.5 * len(profiles), 4),
                                sharey=True, constrained_layout=True)
-    for ax, profile, title in zip(np.ravel(axes), profiles, titles):
+    for ax, profile, title in zip(np.ravel(axes), profiles, titles, strict=False):
         _draw_map(ax, profile, title, energy_range, _norm(norm, gamma), cmap)
     return np.ravel(axes)[0].figure
 

@@ -22,6 +22,8 @@ import numpy as np
 import scipy.fft
 import scipy.sparse
 
+from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.restoration.convolution import fft_convolve
 from hyperspy_eelspecnet.simulation.config import GeneratorConfig
 
 _LN2 = np.log(2.0)
@@ -86,17 +88,17 @@ def _is_number(word: str) -> bool:
     return True
 
 
-def _prepare_shape(counts: np.ndarray) -> tuple[np.ndarray, int, float]:
-    """Clip, normalise and measure one recorded ZLP shape."""
+def _prepare_shape(counts: np.ndarray, source: str | Path) -> tuple[np.ndarray, int, float]:
+    """Clip, normalise and measure one recorded ZLP shape (read from ``source``)."""
     shape = np.clip(counts, 0, None)
     shape = np.where(shape >= 1e-5 * shape.max(), shape, 0.0)
-    centre = int(np.argmax(shape))
-    half = shape[centre] / 2
-    above = np.nonzero(shape >= half)[0]
-    lo, hi = above[0], above[-1]
-    left = lo - (shape[lo] - half) / (shape[lo] - shape[lo - 1])
-    right = hi + (shape[hi] - half) / (shape[hi] - shape[hi + 1])
-    return shape / shape.max(), centre, float(right - left)
+    width = float(fwhm(shape))
+    if not np.isfinite(width):
+        raise ValueError(
+            f"the ZLP recorded in {source} does not fall to half its maximum on both "
+            "sides of its peak: record the whole ZLP, its tails included"
+        )
+    return shape / shape.max(), int(np.argmax(shape)), width
 
 
 class SpectrumGenerator:
@@ -123,7 +125,7 @@ class SpectrumGenerator:
         self.config = config
         self.rng = np.random.default_rng(seed)
         self._measured = [
-            _prepare_shape(load_measured_zlp(p)) for p in config.measured_zlp_files
+            _prepare_shape(load_measured_zlp(p), p) for p in config.measured_zlp_files
         ]
 
     def generate(self, n: int, with_psf: bool = False) -> GeneratedSet:
@@ -300,10 +302,8 @@ class SpectrumGenerator:
         )
 
     def _convolve(self, spectra: np.ndarray, kernel_f: np.ndarray) -> np.ndarray:
-        size = self._fft_size()
-        spectrum_f = scipy.fft.rfft(spectra, n=size, axis=1)
-        out = scipy.fft.irfft(spectrum_f * kernel_f, n=size, axis=1)
-        return out[:, : spectra.shape[1]]
+        """Convolve with a kernel given by its rFFT at `_fft_size` (twice the channels)."""
+        return fft_convolve(spectra, kernel_f, self._fft_size())
 
     def _jitter(self, n: int, size: int) -> np.ndarray:
         """Sum of shifted deltas (linear interpolation), unit sum."""

@@ -54,6 +54,8 @@ import numpy as np
 from exspy.signals import EELSSpectrum
 from scipy import fft
 
+from hyperspy_eelspecnet.restoration.convolution import fft_convolve
+
 __all__ = ["nanowire_spectrum_image"]
 
 BEAM_ENERGY_KEV = 80.0
@@ -205,9 +207,9 @@ def _distort(
     otf = _lorentzian(offsets, 0.0, resolution_channels)
     otf /= otf.sum()
     size = fft.next_fast_len(channels + jitter.shape[1] + otf.size - 2, real=True)
-    product = fft.rfft(spectra, size) * fft.rfft(jitter, size) * fft.rfft(otf, size)
+    transfer = fft.rfft(jitter, size) * fft.rfft(otf, size)
     start = (jitter.shape[1] - 2) // 2 + channels - 1
-    blurred = fft.irfft(product, size)[:, start : start + channels]
+    blurred = fft_convolve(spectra, transfer, size, start)
     blurred = np.clip(blurred, 0.0, None)
     return blurred / blurred.sum(axis=-1, keepdims=True)
 

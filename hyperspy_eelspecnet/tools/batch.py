@@ -129,6 +129,7 @@ def deconvolve_files(
     method: str = "eelspecnet",
     psf: str | os.PathLike | None = None,
     iterations: int = 50,
+    precision: str = "auto",
     overwrite: bool = False,
     show_progressbar: bool = True,
 ) -> BatchSummary:
@@ -152,6 +153,9 @@ def deconvolve_files(
         spectrum recorded with the maps' settings (same dispersion).
     iterations
         Richardson-Lucy iterations.
+    precision
+        EELSpecNet only: ``"auto"``, ``"float32"`` or ``"bfloat16"`` (see
+        :func:`hyperspy_eelspecnet.signals.deconvolution.deconvolve_eelspecnet`).
     overwrite
         Redo maps whose output exists; by default they are skipped.
     show_progressbar
@@ -167,13 +171,13 @@ def deconvolve_files(
     Raises
     ------
     ValueError
-        For a bad method or iteration count, a missing or unusable PSF, an
-        unknown model: problems that would fail every file.
+        For a bad method, iteration count or precision, a missing or
+        unusable PSF, an unknown model: problems that would fail every file.
     OSError
         If the model's files are missing or corrupt.
     """
     start = time.perf_counter()
-    deconvolve = _deconvolver(method, model, psf, iterations)
+    deconvolve = _deconvolver(method, model, psf, iterations, precision)
     sources, summary = _expand_inputs(inputs)
     jobs = _plan_outputs(sources, out_dir, METHODS[method], summary)
     for source, output in tqdm(jobs, desc="maps", unit="map", disable=not show_progressbar):
@@ -184,19 +188,21 @@ def deconvolve_files(
     return summary
 
 
-def _deconvolver(method: str, model, psf, iterations: int) -> Callable:
+def _deconvolver(method: str, model, psf, iterations: int, precision: str) -> Callable:
     """The deconvolution of one lazy signal, its arguments checked once."""
-    from hyperspy_eelspecnet.signals import deconvolution as signal_methods
+    from hyperspy_eelspecnet.inference.precision import resolve_precision
     from hyperspy_eelspecnet.models.registry import resolve_model
+    from hyperspy_eelspecnet.restoration.richardson_lucy import check_iterations
+    from hyperspy_eelspecnet.signals import deconvolution
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: give one of {', '.join(METHODS)}")
     if method == "eelspecnet":
         resolve_model(model)
-        return functools.partial(signal_methods.deconvolve_eelspecnet, model=model,
+        return functools.partial(deconvolution.deconvolve_eelspecnet, model=model,
+                                 precision=resolve_precision(precision),
                                  show_progressbar=False)
-    if not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"iterations must be an integer >= 1, got {iterations!r}")
+    iterations = check_iterations(iterations)
     return functools.partial(_richardson_lucy, psf=_load_psf(psf), iterations=iterations)
 
 

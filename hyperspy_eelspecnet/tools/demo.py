@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hyperspy_eelspecnet.tools.batch import write_zspy
 from hyperspy_eelspecnet.data import silver_nanowire, silver_nanowire_truth
-from hyperspy_eelspecnet.simulation.nanowire import SURFACE_PLASMONS, WIRE_LENGTH_NM
 from hyperspy_eelspecnet.signals.line_profile import axis_edges, line_profile, plot_line_profiles
+from hyperspy_eelspecnet.simulation.nanowire import SURFACE_PLASMONS, WIRE_LENGTH_NM
+from hyperspy_eelspecnet.tools.batch import write_zspy
 
 #: Pixels averaged across the line and per side of the spectrum boxes.
 WIDTH = 7
@@ -100,7 +100,7 @@ def plot_demo(raw, restored, truth):
     plot_line_profiles(line_profile(raw, line, WIDTH), line_profile(restored, line, WIDTH),
                        titles=("Raw", f"EELSpecNet ({_model_name(restored)})"),
                        energy_range=ENERGY_RANGE, axes=axes[0, 1:])
-    for ax, (name, point) in zip(axes[1], box_points(raw).items()):
+    for ax, (name, point) in zip(axes[1], box_points(raw).items(), strict=False):
         _plot_spectra(ax, name, point, {"raw": raw, "restored": restored, "truth": truth})
     return figure
 

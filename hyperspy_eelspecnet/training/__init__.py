@@ -13,6 +13,8 @@ network
     The 1D U-Net builder and its presets.
 losses
     The asinh-scale loss with its linear and difference terms.
+run_dir
+    The files of a run directory, shared by training and export.
 train
     Training with checkpoints and bit-exact resume.
 export

@@ -9,7 +9,6 @@ the test input; it refuses to write a model whose reload disagrees.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import platform
 import shutil
@@ -18,10 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from hyperspy_eelspecnet.metrics import fwhm
-from hyperspy_eelspecnet.models.registry import file_sha256
-from hyperspy_eelspecnet.training.config import TrainingConfig
+from hyperspy_eelspecnet.models.card import Domain, ModelCard
+from hyperspy_eelspecnet.models.keras_import import import_keras
+from hyperspy_eelspecnet.models.registry import file_sha256, write_card
 from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
+from hyperspy_eelspecnet.training.config import TrainingConfig
 from hyperspy_eelspecnet.training.network import count_parameters
+from hyperspy_eelspecnet.training.run_dir import RunDir
 from hyperspy_eelspecnet.training.train import network_pairs
 
 #: Seed of the export's test spectra and domain measurement; no training
@@ -35,7 +37,7 @@ def _hardware() -> str:
     return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs".strip()
 
 
-def _domain(config: TrainingConfig) -> dict:
+def _domain(config: TrainingConfig) -> Domain:
     """ZLP widths (channels) and channel counts the model was trained on.
 
     The channel counts run from half the shortest training spectrum
@@ -47,40 +49,49 @@ def _domain(config: TrainingConfig) -> dict:
     gen = config.generator
     distorted = SpectrumGenerator(gen, EXPORT_SEED + 1).generate(_DOMAIN_SPECTRA).distorted
     widths = fwhm(distorted)
-    return {
-        "zlp_fwhm_channels": [round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])],
-        "channels": [(gen.min_channels or gen.channels) // 2, 2 * gen.channels],
-        "channels_past_zlp": gen.channels - 1 - gen.zlp_channel,
-        "zlp_channel_range": list(gen.zlp_channel_range or (gen.zlp_channel,) * 2),
-    }
+    return Domain(
+        zlp_fwhm_channels=tuple(round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])),
+        channels=((gen.min_channels or gen.channels) // 2, 2 * gen.channels),
+        channels_past_zlp=gen.channels - 1 - gen.zlp_channel,
+        zlp_channel_range=gen.zlp_channel_range or (gen.zlp_channel,) * 2,
+    )
 
 
-def model_card(model, config: TrainingConfig, *, command: str = "",
-               training_time_s: float | None = None, steps: int | None = None) -> dict:
-    """The model card of a trained network (all but checksum and figures)."""
-    import keras
+def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: str = "",
+               training_time_s: float | None = None, steps: int | None = None) -> ModelCard:
+    """The model card of a trained network, before any evaluation.
+
+    Parameters
+    ----------
+    model
+        The trained Keras model.
+    config
+        Its training configuration.
+    weights_sha256
+        Checksum of its saved ``model.keras``.
+    command, training_time_s, steps
+        Provenance (see :func:`export_model`); the training time is
+        recorded in whole seconds.
+
+    Returns
+    -------
+    ModelCard
+    """
+    keras = import_keras()
 
     gen = config.generator
     steps = config.steps if steps is None else steps
-    return {
+    return ModelCard.model_validate({
         "name": config.name,
         "description": config.description,
-        "format_version": 1,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "architecture": {
             "type": "1D U-Net (EELSpecNet)",
             "depth": len(config.network.filters),
-            **config.network.model_dump(mode="json"),
+            **config.network.model_dump(),
             "trainable_parameters": count_parameters(model),
         },
-        "preprocessing": {
-            "normalise": "unit_integral",
-            **config.preprocessing(),
-            "zlp_channel": gen.zlp_channel,
-            "length": gen.channels,
-            "length_multiple": 2 ** len(config.network.filters),
-            "target": gen.target,
-        },
+        "preprocessing": config.preprocessing(),
         "calibration": {"channels": gen.channels, "dispersion_eV": gen.dispersion,
                         "zlp_channel": gen.zlp_channel},
         "domain": _domain(config),
@@ -95,21 +106,22 @@ def model_card(model, config: TrainingConfig, *, command: str = "",
             "linear_loss_weight": config.linear_loss_weight,
             "difference_loss_weight": config.difference_loss_weight,
             "difference_loss_zlp_margin": config.difference_loss_zlp_margin,
-            "optimiser": config.optimiser.model_dump(mode="json"),
+            "optimiser": config.optimiser.model_dump(),
             "command": command,
-            "training_time_s": training_time_s,
+            "training_time_s": None if training_time_s is None else round(training_time_s),
             "hardware": _hardware(),
             "backend": keras.backend.backend(),
             "keras_version": keras.__version__,
+            "precision": config.precision,
         },
-        "evaluation": {},
         "limitations": [
             "Trained on generated spectra only; check restorations of real "
             "data with the re-convolution test (eelspecnet evaluate --real).",
             "Each spectrum is aligned on its maximum: the ZLP must be the "
             "highest peak.",
         ],
-    }
+        "weights_sha256": weights_sha256,
+    })
 
 
 def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
@@ -141,10 +153,9 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
         If the reloaded model's predictions differ from the trained one's
         (nothing is written then).
     """
-    import keras
+    keras = import_keras()
 
     from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
-
     from hyperspy_eelspecnet.training.network import build_unet
 
     out_dir = Path(out_dir)
@@ -173,10 +184,9 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
         np.save(tmp / "test_input.npy", test_input)
         np.save(tmp / "test_output.npy", expected)
         config.to_yaml(tmp / "config.yaml")
-        card = model_card(model, config, command=command,
-                          training_time_s=training_time_s, steps=steps)
-        card["weights_sha256"] = file_sha256(tmp / "model.keras")
-        write_card(tmp, card)
+        write_card(tmp, model_card(model, config, weights_sha256=file_sha256(tmp / "model.keras"),
+                                   command=command, training_time_s=training_time_s,
+                                   steps=steps))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -186,6 +196,39 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
     return out_dir
 
 
-def write_card(model_dir: str | Path, card: dict) -> None:
-    """Write ``card.json`` (sorted, indented: a readable diff in review)."""
-    Path(model_dir, "card.json").write_text(json.dumps(card, indent=2) + "\n")
+def export_run(run_dir: str | Path, out_dir: str | Path, *,
+               overwrite: bool = False) -> Path:
+    """Export the last checkpoint of a training run (see :func:`export_model`).
+
+    The card records the run's first command (from ``commands.txt``), its
+    training time and its steps so far.
+
+    Parameters
+    ----------
+    run_dir
+        Run directory written by :func:`hyperspy_eelspecnet.training.train.train`.
+    out_dir
+        Model directory to create.
+    overwrite
+        Replace an existing directory.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run directory holds no checkpoint.
+    """
+    run = RunDir(run_dir)
+    if not run.has_checkpoint():
+        raise FileNotFoundError(
+            f"{run.path} holds no checkpoint ({run.checkpoint_file.name} and "
+            f"{run.state_file.name}): train it first (eelspecnet train --run-dir)"
+        )
+    state = run.read_state()
+    return export_model(run.load_checkpoint(), run.read_config(), out_dir,
+                        command=run.first_command(), training_time_s=round(state.elapsed_s),
+                        steps=state.step, overwrite=overwrite)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 
-import keras
-from keras import ops
+from hyperspy_eelspecnet.models.keras_import import import_keras
+
+keras = import_keras()
+ops = keras.ops
 
 #: Network outputs are clipped to this range before they are mapped back
 #: to unit-integral values (``sinh`` grows fast; the truth lies in [0, 1]).

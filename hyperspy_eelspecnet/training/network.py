@@ -7,8 +7,10 @@ or PyTorch backend.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
+from hyperspy_eelspecnet.models.keras_import import import_keras
 from hyperspy_eelspecnet.training.config import NetworkConfig
 
 #: The paper's encoder filters (10 levels): 218,094,209 trainable parameters.
@@ -25,7 +27,8 @@ PRESETS: dict[str, NetworkConfig] = {
 }
 
 
-def build_unet(config: NetworkConfig, length: int | None = None, name: str = "eelspecnet"):
+def build_unet(config: NetworkConfig, length: int | None = None, name: str = "eelspecnet",
+               precision: str = "float32"):
     """Build the U-shaped fully convolutional network.
 
     Parameters
@@ -38,11 +41,16 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
         ``2**depth`` (the network is fully convolutional).
     name
         Name of the Keras model.
+    precision
+        Keras dtype policy of every layer but the output activation, which
+        is float32: ``"float32"`` or ``"mixed_bfloat16"`` (see
+        ``TrainingConfig.precision``). Keras' global policy is set only
+        while the network is built.
 
     Returns
     -------
     keras.Model
-        Input and output of shape (batch, length, 1).
+        Input and output of shape (batch, length, 1), float32.
 
     Notes
     -----
@@ -54,30 +62,44 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
     period-2 component (``nyquist_filter``), and the output activation.
     Weights are initialised ``random_uniform`` as in the paper.
     """
-    import keras
+    keras = import_keras()
 
     from hyperspy_eelspecnet.models.layers import NyquistFilter, PositiveTanh
 
     init = "random_uniform"
     conv = dict(kernel_size=config.kernel_size, strides=2, padding="same",
                 kernel_initializer=init)
-    inputs = keras.Input(shape=(length, 1), name="spectrum")
-    skips = []
-    x = inputs
-    for level, filters in enumerate(config.filters):
-        x = keras.layers.Conv1D(filters, activation="relu", name=f"down_{level}", **conv)(x)
-        skips.append(x)
-    for level in range(len(config.filters) - 2, -1, -1):
-        x = _up(config, config.filters[level], f"up_{level}", "relu", level + 1)(x)
-        x = keras.layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
-    x = _up(config, 1, "to_spectrum", None, 0)(x)
-    if config.nyquist_filter:
-        x = NyquistFilter(name="nyquist_filter")(x)
-    if config.output_activation == "positive_tanh":
-        outputs = PositiveTanh(name="positive_tanh")(x)
-    else:
-        outputs = keras.layers.Activation(config.output_activation, name="output")(x)
-    return keras.Model(inputs, outputs, name=name)
+    with _global_dtype_policy(precision):
+        inputs = keras.Input(shape=(length, 1), name="spectrum")
+        skips = []
+        x = inputs
+        for level, filters in enumerate(config.filters):
+            x = keras.layers.Conv1D(filters, activation="relu", name=f"down_{level}", **conv)(x)
+            skips.append(x)
+        for level in range(len(config.filters) - 2, -1, -1):
+            x = _up(config, config.filters[level], f"up_{level}", "relu", level + 1)(x)
+            x = keras.layers.Concatenate(name=f"skip_{level}")([x, skips[level]])
+        x = _up(config, 1, "to_spectrum", None, 0)(x)
+        if config.nyquist_filter:
+            x = NyquistFilter(name="nyquist_filter")(x)
+        if config.output_activation == "positive_tanh":
+            outputs = PositiveTanh(name="positive_tanh", dtype="float32")(x)
+        else:
+            outputs = keras.layers.Activation(config.output_activation, name="output",
+                                              dtype="float32")(x)
+        return keras.Model(inputs, outputs, name=name)
+
+
+@contextlib.contextmanager
+def _global_dtype_policy(name: str):
+    """Set Keras' global dtype policy to ``name`` inside the block only."""
+    keras = import_keras()
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def _up(config: NetworkConfig, filters: int, name: str, activation, finest: int):
@@ -85,7 +107,7 @@ def _up(config: NetworkConfig, filters: int, name: str, activation, finest: int)
 
     See ``NetworkConfig.upsampling`` and ``NetworkConfig.resize_steps``.
     """
-    import keras
+    keras = import_keras()
 
     conv = dict(kernel_size=config.kernel_size, padding="same",
                 kernel_initializer="random_uniform", activation=activation)

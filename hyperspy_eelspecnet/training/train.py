@@ -10,8 +10,6 @@ same backend, ends with the same weights as an uninterrupted one.
 from __future__ import annotations
 
 import csv
-import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +19,10 @@ from tqdm.auto import tqdm
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, shift_spectra
 from hyperspy_eelspecnet.inference.value_scale import to_network
-from hyperspy_eelspecnet.training.config import TrainingConfig
+from hyperspy_eelspecnet.models.keras_import import import_keras
 from hyperspy_eelspecnet.simulation.generator import GeneratedSet, SpectrumGenerator
+from hyperspy_eelspecnet.training.config import TrainingConfig
+from hyperspy_eelspecnet.training.run_dir import RunDir, RunState
 
 #: Batches drawn from the generator at once (checkpoints fall on these).
 _BLOCK = 8
@@ -61,7 +61,7 @@ def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarr
 
 
 def _learning_rate_schedule(config: TrainingConfig):
-    import keras
+    keras = import_keras()
 
     opt = config.optimiser
     warmup = min(opt.warmup_steps, config.steps - 1)
@@ -76,7 +76,7 @@ def _learning_rate_schedule(config: TrainingConfig):
 
 def compile_model(model, config: TrainingConfig) -> None:
     """Compile with Adam, the configured loss and MSE as a metric."""
-    import keras
+    keras = import_keras()
 
     from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
 
@@ -96,7 +96,7 @@ def compile_model(model, config: TrainingConfig) -> None:
 
 
 def _seed_everything(seed: int) -> None:
-    import keras
+    keras = import_keras()
 
     keras.utils.set_random_seed(seed)
     if keras.backend.backend() == "tensorflow":
@@ -136,16 +136,14 @@ def train(
     -------
     TrainingResult
     """
-    import keras
+    keras = import_keras()
 
     from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
-    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE  # noqa: F401  (registers the loss)
     from hyperspy_eelspecnet.training.network import build_unet
 
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint, state_file = run_dir / "checkpoint.keras", run_dir / "state.json"
-    _check_same_config(config, run_dir / "config.yaml")
+    run = RunDir(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    _check_same_config(config, run.config_file)
     _seed_everything(config.seed)
 
     generator = SpectrumGenerator(config.generator, seed=config.seed)
@@ -155,19 +153,20 @@ def train(
         ),
         config,
     )
-    if checkpoint.exists() and state_file.exists():
-        model = keras.saving.load_model(checkpoint)
-        state = json.loads(state_file.read_text())
-        generator.rng.bit_generator.state = state["rng"]
-        step, elapsed = state["step"], state["elapsed_s"]
+    if run.has_checkpoint():
+        model = run.load_checkpoint(compile=True)
+        state = run.read_state()
+        generator.rng.bit_generator.state = state.rng
+        step, elapsed = state.step, state.elapsed_s
     else:
-        model = build_unet(config.network, config.generator.channels, name=config.name)
+        model = build_unet(config.network, config.generator.channels, name=config.name,
+                           precision=config.precision)
         if config.init_from:
             start_from = keras.saving.load_model(_weights_path(config.init_from), compile=False)
             model.set_weights(start_from.get_weights())
         compile_model(model, config)
         step, elapsed = 0, 0.0
-        _write_history_header(run_dir / "history.csv")
+        _write_history_header(run.history_file)
 
     end = min(config.steps, stop_after or config.steps)
     every = -(-config.checkpoint_every // _BLOCK) * _BLOCK
@@ -186,10 +185,10 @@ def train(
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.6f}")
         if step % every == 0 or step == end:
             elapsed = time.perf_counter() - start
-            _checkpoint(model, generator, run_dir, step, elapsed, losses, val_x, val_y)
+            _checkpoint(model, generator, run, step, elapsed, losses, val_x, val_y)
             losses = []
     bar.close()
-    return TrainingResult(run_dir, model, step, time.perf_counter() - start)
+    return TrainingResult(run.path, model, step, time.perf_counter() - start)
 
 
 def _weights_path(path: str) -> Path:
@@ -215,17 +214,13 @@ def _write_history_header(path: Path) -> None:
         csv.writer(f).writerow(_HISTORY_FIELDS)
 
 
-def _checkpoint(model, generator, run_dir, step, elapsed, losses, val_x, val_y) -> None:
+def _checkpoint(model, generator, run: RunDir, step, elapsed, losses, val_x, val_y) -> None:
     """Validate, append to the history, and save model and state atomically."""
     scores = model.evaluate(val_x, val_y, batch_size=256, verbose=0, return_dict=True)
     val_loss, val_mse = scores["loss"], scores["mse"]
     lr = model.optimizer.learning_rate
-    with open(run_dir / "history.csv", "a", newline="") as f:
+    with open(run.history_file, "a", newline="") as f:
         csv.writer(f).writerow([step, np.mean(losses) if losses else np.nan, val_loss,
                                 val_mse, float(np.asarray(lr)), round(elapsed, 1)])
-    tmp = run_dir / "checkpoint.tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, run_dir / "checkpoint.keras")
-    state = {"step": step, "elapsed_s": elapsed, "rng": generator.rng.bit_generator.state}
-    (run_dir / "state.tmp.json").write_text(json.dumps(state))
-    os.replace(run_dir / "state.tmp.json", run_dir / "state.json")
+    run.save_checkpoint(model)
+    run.write_state(RunState(step, elapsed, generator.rng.bit_generator.state))

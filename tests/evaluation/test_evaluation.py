@@ -28,8 +28,11 @@ def test_evaluate_writes_table_and_plots(tiny_model, tmp_path, capsys):
     assert "| tiny-test | RL-2 | RL-5 |" in table
     summary = json.loads((out / "evaluation.json").read_text())
     assert summary["sizes"]["widths"] == 12
+    printed = capsys.readouterr().out
+    assert table in printed and f"table: {out / 'evaluation.md'}" in printed
     for figure in ("noise_variance.png", "zlp_widths.png", "fidelity.png", "examples.png"):
         assert (out / figure).stat().st_size > 1000
+        assert f"figure: {out / figure}" in printed
 
 
 def test_measures_of_a_perfect_and_of_no_restoration():
@@ -79,19 +82,29 @@ def test_vacuum_floor_is_zero_for_the_median_recording_and_above_noise_for_real_
     assert np.all(vacuum_floor(real) < 2)  # identical shapes: only noise and the flat level
 
 
-def test_update_cards_records_figures_and_command(tiny_model, tmp_path):
+def test_update_cards_records_figures_and_command(tiny_model, tmp_path, capsys):
     import shutil
 
     model = shutil.copytree(tiny_model, tmp_path / "model")
     assert main(["evaluate", "--model", str(model), "--n", "6", "--rl-iterations", "2",
                  "--out", str(tmp_path / "ev"), "--update-cards"]) == 0
+    assert f"updated {model / 'card.json'} [evaluation]" in capsys.readouterr().out
     card = json.loads((model / "card.json").read_text())
     assert card["evaluation"]["command"].startswith("eelspecnet evaluate --model")
-    assert card["evaluation"]["summary"]["widths"]["tiny-test"]["fwhm_recovery"]["median"] is not None
+    # The card holds the figures of this run, as evaluation.json has them.
+    written = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
+    assert card["evaluation"]["seed"] == written["seed"] == 20221017
+    assert card["evaluation"]["sizes"] == written["sizes"] == {name: 6 for name in written["sizes"]}
+    # Every figure (NaN where undefined: this tiny model's FWHM recovery).
+    assert json.dumps(card["evaluation"]["summary"], sort_keys=True) == json.dumps(
+        written["summary"], sort_keys=True)
+    ssim = card["evaluation"]["summary"]["fidelity"]["tiny-test"]["ssim"]
+    assert 0 < ssim["p5"] <= ssim["median"] <= ssim["p95"] <= 1
     # The weights' checksum still matches: only the card changed.
     assert resolve_model(model).sha256 == card["weights_sha256"]
 
 
+@pytest.mark.slow
 def test_export_command(tmp_path):
 
     config = tiny_config(steps=8)

@@ -8,12 +8,13 @@ from conftest import tiny_config
 from pydantic import ValidationError
 
 from hyperspy_eelspecnet.inference.value_scale import from_network, to_network
+from hyperspy_eelspecnet.models.card import ValueScale
 
-ASINH = {"scale": "asinh", "asinh_width": 1e-6}
-OFFSET = {"scale": "offset", "offset": 1e-3}
+ASINH = ValueScale(scale="asinh", asinh_width=1e-6)
+OFFSET = ValueScale(scale="offset", offset=1e-3)
 
 
-@pytest.mark.parametrize("pre", [ASINH, OFFSET, {"offset": 1e-3}])
+@pytest.mark.parametrize("pre", [ASINH, OFFSET])
 def test_round_trip_gives_back_the_spectrum(pre):
     x = np.array([-3e-6, 0.0, 2e-7, 1.6e-5, 4e-3, 0.3, 1.0])
     np.testing.assert_allclose(from_network(to_network(x, pre), pre), x, rtol=1e-12, atol=1e-18)
@@ -34,9 +35,16 @@ def test_offset_scale_is_the_papers_plus_offset():
     np.testing.assert_allclose(to_network(np.array([0.0, 0.5]), OFFSET), [1e-3, 0.501])
 
 
-def test_unknown_scale_in_a_card_names_the_fix():
-    with pytest.raises(ValueError, match="unknown value scale 'log'.*upgrade"):
-        to_network(np.zeros(3), {"scale": "log"})
+@pytest.mark.parametrize("section, message", [
+    ({"scale": "log", "offset": 1e-3}, "scale\n  Input should be 'offset' or 'asinh'"),
+    ({"scale": "asinh"}, "scale 'asinh' needs asinh_width"),
+    ({"offset": 1e-3}, "scale\n  Field required"),  # no default scale
+    ({"scale": "asinh", "asinh_width": 1e-6, "offset": 1e-3},
+     "offset does not belong to scale 'asinh'"),
+])
+def test_a_value_scale_is_one_known_scale_with_its_parameter(section, message):
+    with pytest.raises(ValidationError, match=message):
+        ValueScale(**section)
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -49,11 +57,12 @@ def test_config_rejects_asinh_with_a_bounded_loss_or_output(changes, message):
         tiny_config(value_scale="asinh", **changes)
 
 
+@pytest.mark.slow
 def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
     from hyperspy_eelspecnet.inference.restore import restore_spectra
     from hyperspy_eelspecnet.models.registry import load_network, resolve_model
-    from hyperspy_eelspecnet.training.export import export_model
     from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
+    from hyperspy_eelspecnet.training.export import export_model
     from hyperspy_eelspecnet.training.train import network_pairs, train
 
     config = tiny_config(value_scale="asinh", loss="mse", linear_loss_weight=1e3, steps=8,
@@ -63,7 +72,8 @@ def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
     assert resumed.steps == 8
     model_dir = export_model(resumed.model, config, tmp_path / "model")
     spec = resolve_model(model_dir)
-    assert spec.preprocessing["scale"] == "asinh"
+    assert spec.preprocessing == config.preprocessing()
+    assert (spec.preprocessing.scale, spec.preprocessing.offset) == ("asinh", None)
     batch = SpectrumGenerator(config.generator, 3).generate(4)
     x, _ = network_pairs(batch, config)  # ZLP already on the trained channel
     assert x.min() < 0 < x.max() <= 1  # the asinh scale, not the offset one
@@ -80,7 +90,7 @@ def test_asinh_model_restores_on_the_scale_it_was_trained_on(tmp_path):
 def test_asinh_linear_loss_adds_the_unit_integral_error():
     from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
 
-    pre = {"scale": "asinh", "asinh_width": 1e-6}
+    pre = ASINH
     truth = np.array([[0.0, 2e-5, 0.3, 2e-5]])
     guess = np.array([[1e-7, 2.2e-5, 0.297, 2e-5]])
     y_true, y_pred = (to_network(v, pre)[..., None].astype(np.float32) for v in (truth, guess))
@@ -90,7 +100,8 @@ def test_asinh_linear_loss_adds_the_unit_integral_error():
     # the ZLP's 1 % error dominates; on the asinh scale alone the 10 % one does
     zlp_only = guess.copy()
     zlp_only[0, 1] = truth[0, 1]
-    assert float(loss(y_true, to_network(zlp_only, pre)[..., None].astype(np.float32))) > 0.5 * expected
+    zlp_only_pred = to_network(zlp_only, pre)[..., None].astype(np.float32)
+    assert float(loss(y_true, zlp_only_pred)) > 0.5 * expected
 
 
 def test_difference_term_costs_channel_to_channel_noise_more_than_a_smooth_error():

@@ -36,7 +36,7 @@ def _axes_in_array_order(signal) -> list:
 def _assert_axes(signal, axes: list[dict], shape: tuple[int, ...]) -> None:
     read = _axes_in_array_order(signal)
     assert len(read) == len(axes)
-    for axis, expected, size in zip(read, axes, shape):
+    for axis, expected, size in zip(read, axes, shape, strict=True):
         assert axis.size == size
         assert axis.name == expected["name"]
         assert axis.units == expected["units"]
@@ -65,7 +65,8 @@ def test_spectrum_image_round_trip(tmp_path: Path, dtype: str, lazy: bool) -> No
 def test_every_supported_dtype(tmp_path: Path, dtype: str) -> None:
     data = _data((2, 3, 8), dtype)
     write_dm4(tmp_path / "si.dm4", data, SI_AXES)
-    np.testing.assert_array_equal(hs.load(tmp_path / "si.dm4").data, data)
+    # Read back in the dtype it was written in, not only equal values.
+    np.testing.assert_array_equal(hs.load(tmp_path / "si.dm4").data, data, strict=True)
 
 
 def test_rosettasciio_reader_sees_dm_layout(tmp_path: Path) -> None:
@@ -114,7 +115,7 @@ def test_write_lazy_signal(tmp_path: Path) -> None:
     data = _data((3, 4, 16), "float32")
     signal = EELSSpectrum(
         data,
-        axes=[{**axis, "size": n} for axis, n in zip(SI_AXES, data.shape)],
+        axes=[{**axis, "size": n} for axis, n in zip(SI_AXES, data.shape, strict=True)],
         metadata={
             "General": {"title": "from a signal"},
             "Acquisition_instrument": {"TEM": {"beam_energy": 80.0}},
@@ -147,7 +148,7 @@ def test_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_unstored_axis_names_warn(tmp_path: Path) -> None:
-    axes = [{**axis, "name": name} for axis, name in zip(SI_AXES, "abc")]
+    axes = [{**axis, "name": name} for axis, name in zip(SI_AXES, "abc", strict=True)]
     with pytest.warns(UserWarning, match="store no axis names"):
         write_dm4(tmp_path / "names.dm4", np.zeros((2, 3, 8), "float32"), axes)
 

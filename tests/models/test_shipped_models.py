@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
 from hyperspy_eelspecnet.evaluation.generated import evaluation_sets
+from hyperspy_eelspecnet.evaluation.real_data import load_real_set
+from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.metrics import fwhm
-from hyperspy_eelspecnet.evaluation.real_data import load_real_set
 from hyperspy_eelspecnet.models.registry import resolve_model
 
 REAL = Path(__file__).parents[3] / "shared" / "realdata" / "ws2_25meV"
@@ -59,7 +59,7 @@ def test_measured_spectra_are_restored_to_their_last_channel(name):
     model = resolve_model(name)
     with warnings.catch_warnings():
         warnings.simplefilter("error", OutOfDomainWarning)
-        report = DomainReport(name, model.card["domain"])
+        report = DomainReport(name, model.card.domain)
         report.check(real.specimen)
         report.emit()
     restored = restore_spectra(real.specimen, model)

@@ -20,6 +20,7 @@ from hyperspy_eelspecnet.restoration import richardson_lucy
 from hyperspy_eelspecnet.restoration.richardson_lucy import (
     RATIO_EPSILON,
     centre_psf,
+    check_iterations,
     convolve_psf,
     richardson_lucy_kernel,
 )
@@ -44,7 +45,7 @@ def _blurred_peaks(rng: np.random.Generator) -> np.ndarray:
         centres = rng.uniform(30, 220, 4)
         widths = rng.uniform(1, 4, 4)
         heights = rng.uniform(0.2, 1, 4)
-        for c, w, h in zip(centres, widths, heights):
+        for c, w, h in zip(centres, widths, heights, strict=True):
             data[index] += h * np.exp(-0.5 * ((x - c) / w) ** 2)
     return gaussian_filter1d(data, 3, axis=-1) + rng.normal(0, 1e-3, data.shape)
 
@@ -113,7 +114,8 @@ def test_single_psf_matches_exspy(data: np.ndarray, precision: str) -> None:
 def test_per_spectrum_psf_matches_exspy(data: np.ndarray, precision: str) -> None:
     rng = np.random.default_rng(1)
     psf = np.stack(
-        [_vacuum_psf(c, w) for c, w in zip(rng.uniform(20, 80, 6), rng.uniform(2, 6, 6))]
+        [_vacuum_psf(c, w)
+         for c, w in zip(rng.uniform(20, 80, 6), rng.uniform(2, 6, 6), strict=True)]
     ).reshape(NAV + (PSF_CHANNELS,))
     ours = richardson_lucy_kernel(
         data.reshape(-1, CHANNELS),
@@ -207,7 +209,7 @@ def test_any_psf_length_and_peak_matches_direct_convolution(
     psf = rng.uniform(0.0, 0.5, n_psf)
     psf[peak] = 2.0
     ours = richardson_lucy_kernel(data, psf, 5, precision=precision)
-    for spectrum, result in zip(data, ours):
+    for spectrum, result in zip(data, ours, strict=True):
         np.testing.assert_allclose(
             result, _direct_rl(spectrum, psf, 5), rtol=DIRECT_RTOL[precision]
         )
@@ -227,7 +229,7 @@ def test_negligible_blur_is_guarded_as_direct(precision: str) -> None:
     ours = richardson_lucy_kernel(data, psf, 12, precision=precision)
     assert np.all(np.isfinite(ours))
     assert np.all(ours[:2, :30] == 0)
-    for spectrum, result in zip(data, ours):
+    for spectrum, result in zip(data, ours, strict=True):
         expected = _direct_rl(spectrum, psf, 12)
         np.testing.assert_allclose(result, expected, rtol=DIRECT_RTOL[precision], atol=1e-300)
 
@@ -303,6 +305,17 @@ def test_one_spectrum_keeps_its_shape(data: np.ndarray, precision: str) -> None:
     _assert_close(single, block[0], 1e-12 if precision == "float64" else 1e-5)
 
 
+@pytest.mark.parametrize("precision", PRECISIONS)
+def test_float32_counts_give_the_float64_result(data: np.ndarray, precision: str) -> None:
+    """Data of another dtype are restored in float64, as the float64 copy is."""
+    psf = _vacuum_psf(37.0, 4.0)
+    counts = data.reshape(-1, CHANNELS).astype(np.float32)
+    ours = richardson_lucy_kernel(counts, psf, 5, precision=precision)
+    assert ours.dtype == np.float64
+    expected = richardson_lucy_kernel(counts.astype(np.float64), psf, 5, precision=precision)
+    np.testing.assert_array_equal(ours, expected)
+
+
 def test_psf_scale_does_not_matter_and_psf_is_not_modified(data: np.ndarray) -> None:
     psf = _vacuum_psf(37.0, 4.0)
     psf[0] = -1e-3
@@ -332,6 +345,19 @@ def test_bad_iterations_raise(iterations) -> None:
 def test_numpy_integer_iterations_accepted() -> None:
     result = richardson_lucy_kernel(np.ones((2, 16)), np.ones(5), np.int64(2))
     assert result.shape == (2, 16)
+
+
+@pytest.mark.parametrize("count", [5, np.int64(5), np.uint8(5)])
+def test_check_iterations_takes_python_and_numpy_integers(count) -> None:
+    checked = check_iterations(count)
+    assert checked == 5 and type(checked) is int
+
+
+@pytest.mark.parametrize("count", [True, False, np.bool_(True), 0, -2, np.int64(0), 5.0, "5", None])
+def test_check_iterations_refuses_bools_non_integers_and_counts_below_one(count) -> None:
+    message = r"iterations must be an integer >= 1, got .*iterations=50"
+    with pytest.raises(ValueError, match=message):
+        check_iterations(count)
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])

@@ -7,7 +7,11 @@ import pytest
 from conftest import eels_signal
 
 distributed = pytest.importorskip("dask.distributed")
-pytestmark = pytest.mark.filterwarnings("ignore::hyperspy_eelspecnet.inference.domain.OutOfDomainWarning")
+pytestmark = [
+    # A cluster of worker processes takes seconds to start and to stop.
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::hyperspy_eelspecnet.inference.domain.OutOfDomainWarning"),
+]
 
 #: Navigation chunks of the test map: 8 blocks of 2 spectra.
 CHUNKS = (1, 2, -1)

@@ -23,7 +23,7 @@ def _map(shape=(9, 12), channels=32, seed=0) -> EELSSpectrum:
     """A spectrum image of random values, navigation axes in nm."""
     data = np.random.default_rng(seed).random((*shape, channels)).astype(np.float32)
     s = EELSSpectrum(data)
-    for axis, name in zip(s.axes_manager.navigation_axes, "xy"):
+    for axis, name in zip(s.axes_manager.navigation_axes, "xy", strict=True):
         axis.name, axis.scale, axis.offset, axis.units = name, SCALE, OFFSET, "nm"
     energy = s.axes_manager.signal_axes[0]
     energy.name, energy.scale, energy.offset, energy.units = "Energy loss", 0.005, -0.1, "eV"

@@ -58,10 +58,16 @@ class TestRichardsonLucy:
         assert "Deconvolution" not in s.metadata.Signal
 
 
-@pytest.mark.parametrize("iterations", [0, -3, 2.5])
+@pytest.mark.parametrize("iterations", [0, -3, 2.5, True])
 def test_bad_iterations(iterations):
-    with pytest.raises(ValueError, match="iterations"):
+    with pytest.raises(ValueError, match="iterations must be an integer >= 1"):
         eels_signal().richardson_lucy(_psf_signal(), iterations=iterations)
+
+
+def test_numpy_integer_iterations_recorded_as_an_int():
+    r = eels_signal(shape=(2,)).richardson_lucy(_psf_signal(), iterations=np.int64(3))
+    assert type(r.metadata.Signal.Deconvolution.iterations) is int
+    assert r.metadata.General.title == "test map (Richardson-Lucy 3 it.)"
 
 
 def test_psf_of_wrong_navigation_shape():

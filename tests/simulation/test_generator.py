@@ -59,13 +59,14 @@ def test_same_seed_same_spectra_other_seed_other_spectra():
 
 
 def test_peaks_lie_from_zero_ev_to_the_last_channels():
+    # The ZLP-free target is the loss spectrum alone: its maximum is the peak.
     config = GeneratorConfig(n_peaks=(1, 1), gaussian_noise=(0, 0), peak_fwhm_ev=(0.05, 0.05),
-                             peak_ratio=(300, 300))
+                             peak_ratio=(300, 300), target="zlp_free")
     batch = SpectrumGenerator(config, seed=5).generate(400)
-    loss = batch.truth.copy()
-    loss[:, :410] = 0  # drop the ZLP
-    peak_channel = loss.argmax(1)
-    assert peak_channel.min() >= 400 and peak_channel.max() <= 2046
+    peak_channel = batch.target.argmax(1)
+    assert np.all(peak_channel >= batch.params["zlp_centre"]) and peak_channel.max() <= 2046
+    # Drawn over the whole range: 400 peaks come within 20 channels of either end.
+    assert peak_channel.min() < 420 and peak_channel.max() > 2026
 
 
 def test_near_zlp_peaks_sit_close_to_the_zlp_with_their_drawn_width_and_height():
@@ -176,14 +177,26 @@ def test_otf_shapes_have_the_drawn_width(shape):
 
 def test_measured_otf_stretched_to_drawn_width(tmp_path):
     x = np.arange(300.0)
-    recording = np.exp(-0.5 * ((x - 120) / 6.0) ** 2) * 1e5 + np.where(x > 120, 50.0 * np.exp(-(x - 120) / 40), 0)
+    recording = (np.exp(-0.5 * ((x - 120) / 6.0) ** 2) * 1e5
+                 + np.where(x > 120, 50.0 * np.exp(-(x - 120) / 40), 0))
     path = tmp_path / "vacuum.txt"
     path.write_text("\t".join(f"{v:.3f}" for v in recording))
     config = GeneratorConfig(otf_shapes=ShapeWeights(lorentzian=0, measured=1),
                              measured_zlp_files=(str(path),), jitter_ev=0.0, n_peaks=(0, 0),
-                             gaussian_noise=(0, 0), otf_fwhm_channels=(40, 40), zlp_fwhm_channels=0.3)
+                             gaussian_noise=(0, 0), otf_fwhm_channels=(40, 40),
+                             zlp_fwhm_channels=0.3)
     batch = SpectrumGenerator(config, seed=10).generate(5)
     np.testing.assert_allclose(fwhm(batch.distorted), 40, rtol=0.05)
+
+
+def test_measured_zlp_cut_before_half_maximum_is_refused(tmp_path):
+    x = np.arange(100.0)
+    path = tmp_path / "cut.txt"
+    path.write_text("\n".join(f"{v:.3f}" for v in np.exp(-0.5 * ((x - 3) / 6.0) ** 2)))
+    config = GeneratorConfig(otf_shapes=ShapeWeights(lorentzian=0, measured=1),
+                             measured_zlp_files=(str(path),))
+    with pytest.raises(ValueError, match=r"cut\.txt does not fall to half its maximum"):
+        SpectrumGenerator(config)
 
 
 def test_onset_is_zero_below_the_gap():
@@ -219,8 +232,16 @@ def test_drude_plasmon_peaks_at_its_energy():
 def test_gain_varies_slowly_and_within_its_amplitude():
     base = GeneratorConfig(n_peaks=(0, 0), gaussian_noise=(0, 0), dark_mean=(0, 0))
     plain = SpectrumGenerator(base, seed=14).generate(20).distorted
-    gained = SpectrumGenerator(base.model_copy(update={"gain_amplitude": 0.05}), seed=14).generate(20).distorted
+    with_gain = base.model_copy(update={"gain_amplitude": 0.05})
+    gained = SpectrumGenerator(with_gain, seed=14).generate(20).distorted
     assert not np.allclose(plain, gained)
+    # Up to the unit-integral scaling, the spectra differ by a gain of 1 +- 0.05.
+    strong = plain > 1e-4 * plain.max(1, keepdims=True)
+    ratio = np.where(strong, gained / np.where(strong, plain, 1), np.nan)
+    assert np.all(np.nanmax(ratio, 1) / np.nanmin(ratio, 1) < 1.05 / 0.95 + 1e-5)
+    # Slowly: at most 3 cycles over 2048 channels, no channel-to-channel steps.
+    steps = np.abs(np.diff(ratio, axis=1)) / np.nanmedian(ratio, 1, keepdims=True)
+    assert np.nanmax(steps) < 5e-3
 
 
 @pytest.mark.parametrize(

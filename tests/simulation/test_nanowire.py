@@ -7,12 +7,12 @@ import pytest
 from exspy.signals import EELSSpectrum, LazyEELSSpectrum
 from scipy.signal import find_peaks
 
-from hyperspy_eelspecnet.data.bundled import BUNDLED_FILE
 from hyperspy_eelspecnet.data import (
     nanowire_spectrum_image,
     silver_nanowire,
     silver_nanowire_truth,
 )
+from hyperspy_eelspecnet.data.bundled import BUNDLED_FILE
 from hyperspy_eelspecnet.simulation.nanowire import (
     COUPLED,
     PHONON,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import hyperspy.api as hs
@@ -10,9 +11,11 @@ import pytest
 from conftest import eels_signal
 from exspy.signals import LazyEELSSpectrum
 
-from hyperspy_eelspecnet.tools.batch import deconvolve_files
 from hyperspy_eelspecnet.cli import main
+from hyperspy_eelspecnet.inference.blocks import spectrum_chunks
 from hyperspy_eelspecnet.io.dm4_writer import write_signal_dm4
+from hyperspy_eelspecnet.tools import batch
+from hyperspy_eelspecnet.tools.batch import deconvolve_files
 
 MAPS = ("a", "b", "c")
 
@@ -46,15 +49,24 @@ def test_command_writes_good_maps_reports_the_corrupt_one_and_exits_1(
     assert "3 written" in report and "1 failed" in report
 
 
-def test_outputs_are_lazy_with_the_input_axes_and_metadata(folder, tiny_model, tmp_path) -> None:
+def test_outputs_are_lazy_with_the_input_axes_and_metadata(
+    folder, tiny_model, tmp_path, monkeypatch
+) -> None:
+    # A budget of three float32 spectra, so that the 2 x 3 map is split.
+    budget = 3 * 300 * 4
+    monkeypatch.setattr(batch, "OUTPUT_CHUNK_BYTES", budget)
     summary = deconvolve_files([folder / "b.dm4"], model=tiny_model, out_dir=tmp_path,
                                show_progressbar=False)
     assert summary.exit_status == 0 and summary.written[0].output_bytes > 0
     source = hs.load(folder / "b.dm4")
     result = hs.load(summary.written[0].output, lazy=True)
     assert isinstance(result, LazyEELSSpectrum)
-    assert all(len(c) == 1 or c[0] >= 1 for c in result.data.chunks)
+    # Whole spectra in every stored chunk, navigation chunks as the helper sizes them.
     assert result.data.chunks[-1] == (source.data.shape[-1],)
+    expected = spectrum_chunks(source.data.astype(np.float32), budget).chunks
+    assert result.data.chunks == expected
+    assert result.data.numblocks[:-1] != (1, 1)
+    assert max(np.prod(block) for block in itertools.product(*result.data.chunks)) * 4 <= budget
     assert result.axes_manager.as_dictionary() == source.axes_manager.as_dictionary()
     assert result.original_metadata.as_dictionary() == source.original_metadata.as_dictionary()
     for key in ("Signal.signal_type", "Acquisition_instrument", "General.original_filename"):
@@ -137,7 +149,8 @@ def test_richardson_lucy_needs_a_psf_file(folder, tmp_path) -> None:
     psf = eels_signal(shape=(1,), seed=9).inav[0]
     psf.save(tmp_path / "vacuum.hspy")
     summary = deconvolve_files([folder / "a.dm4"], method="richardson-lucy",
-                               psf=tmp_path / "vacuum.hspy", iterations=3, out_dir=tmp_path,
+                               psf=tmp_path / "vacuum.hspy", iterations=np.int64(3),
+                               out_dir=tmp_path,
                                show_progressbar=False)
     assert summary.exit_status == 0, str(summary)
     result = hs.load(summary.written[0].output)
@@ -150,3 +163,34 @@ def test_setup_errors_exit_2_with_the_reason(folder, capsys) -> None:
     assert "unknown model 'no-such-model'" in capsys.readouterr().err
     assert main(["deconvolve", str(folder), "--method", "richardson-lucy"]) == 2
     assert "--psf" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("iterations", [True, 0, -5])
+def test_bad_iteration_counts_fail_before_any_file(folder, tmp_path, iterations) -> None:
+    with pytest.raises(ValueError, match="iterations must be an integer >= 1"):
+        deconvolve_files([folder], method="richardson-lucy", iterations=iterations,
+                         out_dir=tmp_path / "out", show_progressbar=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["deconvolve", "maps", "--method", "richardson-lucy", "--iterations", "0"],
+    ["evaluate", "--rl-iterations", "10", "-1"],
+])
+def test_command_line_refuses_iteration_counts_below_one(command, capsys) -> None:
+    with pytest.raises(SystemExit) as error:
+        main(command)
+    assert error.value.code == 2
+    assert "is not an iteration count (an integer >= 1)" in capsys.readouterr().err
+
+
+def test_precision_from_the_command_line_reaches_the_outputs(folder, tiny_model, tmp_path) -> None:
+    out = tmp_path / "out"
+    assert main(["deconvolve", str(folder / "a.dm4"), "--model", str(tiny_model), "--out",
+                 str(out), "--precision", "bfloat16", "--no-progressbar"]) == 0
+    result = hs.load(out / "a_eelspecnet.zspy", lazy=True)
+    assert result.metadata.Signal.Deconvolution.precision == "bfloat16"
+    with pytest.raises(SystemExit):
+        main(["deconvolve", str(folder), "--precision", "half"])
+    with pytest.raises(ValueError, match="unknown precision 'half'"):
+        deconvolve_files([folder / "a.dm4"], model=tiny_model, out_dir=out, precision="half")

@@ -11,7 +11,8 @@ from hyperspy_eelspecnet.data import silver_nanowire
 from hyperspy_eelspecnet.simulation.nanowire import WIRE_LENGTH_NM
 from hyperspy_eelspecnet.tools.demo import box_points, wire_line
 
-pytestmark = pytest.mark.filterwarnings("ignore::hyperspy_eelspecnet.inference.domain.OutOfDomainWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::hyperspy_eelspecnet.inference.domain.OutOfDomainWarning")
 
 
 def test_demo_writes_its_figure_and_restored_map(tiny_model, tmp_path, capsys) -> None:

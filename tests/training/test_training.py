@@ -16,12 +16,20 @@ from hyperspy_eelspecnet.training import TrainingConfig
 from hyperspy_eelspecnet.training.network import PRESETS, build_unet, count_parameters
 from hyperspy_eelspecnet.training.train import train
 
+#: A tiny run in mixed bfloat16 with the asinh loss of the shipped recipes.
+BFLOAT16_ASINH = dict(
+    precision="mixed_bfloat16", value_scale="asinh", loss="mse", linear_loss_weight=100.0,
+    difference_loss_weight=10.0, difference_loss_zlp_margin=4,
+    network=PRESETS["tiny-6"].model_copy(update={"output_activation": "linear"}),
+)
+
 
 def _history(run_dir):
     with open(run_dir / "history.csv") as f:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_paper_network_has_the_papers_parameter_count():
     model = build_unet(PRESETS["paper-10x10"], 2048)
     assert count_parameters(model) == 218_094_209
@@ -53,6 +61,7 @@ def test_flat_spectrum_stays_flat_without_transposed_ripple(decoder, flat):
     assert (ripple < 0.01) if flat else (ripple > 0.1)
 
 
+@pytest.mark.slow
 def test_resize_and_filtered_network_exports_and_reloads(tmp_path):
     from hyperspy_eelspecnet.training.export import export_model
 
@@ -65,9 +74,9 @@ def test_resize_and_filtered_network_exports_and_reloads(tmp_path):
     test_input = np.load(spec.path / "test_input.npy")
     np.testing.assert_allclose(loaded.predict_on_batch(test_input),
                                np.load(spec.path / "test_output.npy"), rtol=1e-5, atol=1e-7)
-    architecture = json.loads((spec.path / "card.json").read_text())["architecture"]
-    assert architecture["upsampling"] == "resize" and architecture["resize_steps"] == 2
-    assert architecture["nyquist_filter"] is True
+    architecture = spec.card.architecture
+    assert (architecture.upsampling, architecture.resize_steps) == ("resize", 2)
+    assert architecture.nyquist_filter is True
     # The two finest steps resize; the coarser ones stay transposed.
     layers = {layer.name: type(layer).__name__ for layer in loaded.layers}
     assert layers["to_spectrum"] == layers["up_0"] == "Sequential"
@@ -76,6 +85,7 @@ def test_resize_and_filtered_network_exports_and_reloads(tmp_path):
         TrainingConfig(name="x", network={"resize_steps": 2})
 
 
+@pytest.mark.slow
 def test_loss_falls(tmp_path):
     config = tiny_config(steps=96, checkpoint_every=48, optimiser={"learning_rate": 3e-3})
     train(config, tmp_path, show_progressbar=False)
@@ -84,8 +94,10 @@ def test_loss_falls(tmp_path):
     assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])
 
 
-def test_same_seed_same_weights_and_resume_continues(tmp_path):
-    config = tiny_config()
+@pytest.mark.slow
+@pytest.mark.parametrize("changes", [{}, BFLOAT16_ASINH], ids=["float32", "mixed_bfloat16"])
+def test_same_seed_same_weights_and_resume_continues(tmp_path, changes):
+    config = tiny_config(**changes)
     whole = train(config, tmp_path / "whole", show_progressbar=False).model
     first = train(config, tmp_path / "split", show_progressbar=False, stop_after=8)
     assert first.steps == 8
@@ -93,23 +105,44 @@ def test_same_seed_same_weights_and_resume_continues(tmp_path):
     assert state["step"] == 8
     resumed = train(config, tmp_path / "split", show_progressbar=False)
     assert resumed.steps == 16
-    for a, b in zip(whole.get_weights(), resumed.model.get_weights()):
+    for a, b in zip(whole.get_weights(), resumed.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert [int(r["step"]) for r in _history(tmp_path / "split")] == [8, 16]
 
 
+@pytest.mark.slow
+def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_with_its_precision(tmp_path):
+    import keras
+
+    from hyperspy_eelspecnet.training.export import export_model
+
+    config = tiny_config(steps=8, precision="mixed_bfloat16")
+    model = train(config, tmp_path / "run", show_progressbar=False).model
+    assert keras.config.dtype_policy().name == "float32"  # the caller's policy is left alone
+    assert model.get_layer("down_0").dtype_policy.name == "mixed_bfloat16"
+    assert model.get_layer("positive_tanh").dtype_policy.name == "float32"
+    assert model.output.dtype == "float32"
+    spec = resolve_model(export_model(model, config, tmp_path / "model"))
+    assert spec.card.training.precision == "mixed_bfloat16"
+    assert TrainingConfig.from_yaml(spec.path / "config.yaml").precision == "mixed_bfloat16"
+    exported = load_network(str(spec.path), spec.sha256)
+    assert {layer.dtype_policy.name for layer in exported.layers} == {"float32"}
+
+
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_exported_weights_and_its_card_says_so(tiny_model, tmp_path):
     from hyperspy_eelspecnet.training.export import export_model
 
     config = tiny_config(steps=1, init_from=str(tiny_model), optimiser={"learning_rate": 1e-9})
     tuned = train(config, tmp_path / "run", show_progressbar=False).model
     start = load_network(str(tiny_model), resolve_model(tiny_model).sha256)
-    for a, b in zip(start.get_weights(), tuned.get_weights()):
+    for a, b in zip(start.get_weights(), tuned.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
     card = resolve_model(export_model(tuned, config, tmp_path / "model")).card
-    assert card["training"]["init_from"] == str(tiny_model)
+    assert card.training.init_from == str(tiny_model)
 
 
+@pytest.mark.slow
 def test_run_directory_of_another_config_is_refused(tmp_path):
     train(tiny_config(steps=8), tmp_path, show_progressbar=False)
     with pytest.raises(ValueError, match="different configuration"):
@@ -122,12 +155,12 @@ def test_export_then_load_predicts_identically(tiny_model):
     test_input = np.load(tiny_model / "test_input.npy")
     expected = np.load(tiny_model / "test_output.npy")
     np.testing.assert_allclose(network.predict_on_batch(test_input), expected, rtol=1e-5, atol=1e-7)
-    card = json.loads((tiny_model / "card.json").read_text())
-    assert card["architecture"]["trainable_parameters"] == 3329
-    assert card["training"]["seed"] == 0
-    assert card["preprocessing"]["zlp_channel"] == 50
-    assert card["weights_sha256"] == spec.sha256
-    lo, hi = card["domain"]["zlp_fwhm_channels"]
+    card = spec.card
+    assert card.architecture.trainable_parameters == 3329
+    assert card.training.seed == 0
+    assert card.preprocessing.zlp_channel == 50
+    assert card.weights_sha256 == spec.sha256
+    lo, hi = card.domain.zlp_fwhm_channels
     assert 0 < lo < hi
 
 
@@ -135,9 +168,9 @@ def test_domain_spans_the_training_lengths():
     from hyperspy_eelspecnet.training.export import _domain
 
     domain = _domain(tiny_config(generator=TINY_GENERATOR.model_copy(update={"min_channels": 150})))
-    assert domain["channels"] == [75, 512]  # half the shortest, twice the longest
-    assert domain["channels_past_zlp"] == 256 - 1 - 50
-    assert _domain(tiny_config())["channels"] == [128, 512]
+    assert domain.channels == (75, 512)  # half the shortest, twice the longest
+    assert domain.channels_past_zlp == 256 - 1 - 50
+    assert _domain(tiny_config()).channels == (128, 512)
 
 
 def test_exported_network_accepts_other_lengths(tiny_model):
@@ -166,6 +199,7 @@ def test_shipped_training_configs_are_valid():
         assert path.stem.startswith(TrainingConfig.from_yaml(path).name)
 
 
+@pytest.mark.slow
 def test_train_command_records_itself(tmp_path):
     config = tiny_config(steps=8)
     config.to_yaml(tmp_path / "tiny.yaml")

@@ -1,0 +1,194 @@
+"""The report of ``eelspecnet evaluate``: tables, figures and model cards.
+
+:func:`report_generated` runs the paper's evaluation on generated sets,
+:func:`report_real` the checks on measured spectra. Each writes a
+Markdown table headed by the command that made it and can record its
+figures, with that command, in each model's card.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyperspy_eelspecnet.evaluation import generated, real_data
+from hyperspy_eelspecnet.evaluation.plots import write_plots
+from hyperspy_eelspecnet.models.registry import list_models, resolve_model, write_card
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a report wrote.
+
+    Attributes
+    ----------
+    section
+        The model-card section it fills: ``evaluation`` or ``real_data``.
+    text
+        The text of the table file.
+    table
+        The table file.
+    figures
+        The figure files.
+    cards
+        The model cards it updated.
+    """
+
+    section: str
+    text: str
+    table: Path
+    figures: list[Path]
+    cards: list[Path]
+
+
+def report_generated(out_dir: str | Path, models: list[str] | None = None, *,
+                     command: str = "", spectra_per_set: int | None = None,
+                     seed: int = generated.EVALUATION_SEED,
+                     rl_iterations: tuple[int, ...] = generated.RL_ITERATIONS,
+                     jitter_centred: bool = True, update_cards: bool = False) -> Report:
+    """Evaluate models against Richardson-Lucy on generated sets.
+
+    Writes ``evaluation.json`` (the summary), ``evaluation.md`` (the
+    table) and the figures into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir
+        Folder of the results (created if missing).
+    models
+        Names or paths of models; None evaluates every shipped model.
+    command
+        The command that made the report, recorded with it.
+    spectra_per_set
+        Spectra in every set; None takes the paper's sizes
+        (:data:`~hyperspy_eelspecnet.evaluation.generated.DEFAULT_SIZES`).
+    seed, rl_iterations, jitter_centred
+        See :func:`hyperspy_eelspecnet.evaluation.generated.evaluate`.
+    update_cards
+        Record the summary and ``command`` in each model's card
+        (section ``evaluation``).
+
+    Returns
+    -------
+    Report
+    """
+    models = _models_or_shipped(models)
+    out = _folder(out_dir)
+    sizes = generated.DEFAULT_SIZES if spectra_per_set is None else {
+        name: spectra_per_set for name in generated.DEFAULT_SIZES}
+    result, sets, restorations = generated.evaluate(
+        models, sizes, seed=seed, rl_iterations=tuple(rl_iterations),
+        jitter_centred=jitter_centred)
+    result.to_json(out / "evaluation.json")
+    cards = update_model_cards(models, "evaluation", command, {
+        "seed": result.seed, "sizes": result.sizes,
+        "jitter_centred": result.jitter_centred, "summary": result.summary(),
+    }) if update_cards else []
+    header = (f"Models {', '.join(models)} against Richardson-Lucy; seed {result.seed}; "
+              f"spectra per set {result.sizes}; jitter "
+              f"{'centred' if result.jitter_centred else 'as in the paper'}")
+    table = out / "evaluation.md"
+    text = write_table(table, header, command, generated.format_table(result))
+    figures = write_plots(result, sets, restorations, out, _quasi_dirac_model(result))
+    return Report("evaluation", text, table, figures, cards)
+
+
+def report_real(folder: str | Path, dispersion: float, out_dir: str | Path,
+                models: list[str] | None = None, *, command: str = "",
+                flat_ev: tuple[float, float] | None = None,
+                update_cards: bool = False) -> Report:
+    """Check restorations of measured spectra and write ``real_data.md``.
+
+    Parameters
+    ----------
+    folder
+        Folder of the measured spectra
+        (:func:`hyperspy_eelspecnet.evaluation.real_data.load_real_set`).
+    dispersion
+        eV per channel of those spectra.
+    out_dir
+        Folder of the table (created if missing).
+    models
+        Names or paths of models; None checks every shipped model.
+    command
+        The command that made the report, recorded with it.
+    flat_ev
+        See :func:`hyperspy_eelspecnet.evaluation.real_data.score_real`.
+    update_cards
+        Record the summaries, the vacuum floor and ``command`` in each
+        model's card (section ``real_data``).
+
+    Returns
+    -------
+    Report
+    """
+    models = _models_or_shipped(models)
+    out = _folder(out_dir)
+    real = real_data.load_real_set(folder, dispersion)
+    results = real_data.evaluate_real(real, models, flat_ev=flat_ev)
+    floor = real_data.summarize_real(real_data.vacuum_floor(real))
+    header = (f"Real spectra in {folder} ({dispersion} eV/channel). A perfect "
+              "restoration of the vacuum recordings (all counts in the ZLP's channel) "
+              f"leaves a re-convolution residual of {floor['median']:.3g} "
+              f"({floor['min']:.3g}..{floor['max']:.3g}): the recordings differ "
+              "from their median beyond their noise")
+    table = out / "real_data.md"
+    text = write_table(table, header, command, real_data.format_real_table(results))
+    cards = update_model_cards(models, "real_data", command, {
+        "vacuum_floor": floor,
+        **{method: {k: real_data.summarize_real(v) for k, v in measures.items()}
+           for method, measures in results.items()},
+    }) if update_cards else []
+    return Report("real_data", text, table, [], cards)
+
+
+def update_model_cards(models: list[str], section: str, command: str,
+                       figures: dict) -> list[Path]:
+    """Record figures and the command that made them in each model's card.
+
+    Parameters
+    ----------
+    models
+        Names or paths of models.
+    section
+        The card's section to replace.
+    command
+        The command that made the figures.
+    figures
+        The section's content besides ``command``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The card files written.
+    """
+    written = []
+    for name in models:
+        spec = resolve_model(name)
+        card = spec.card.updated(**{section: {"command": command, **figures}})
+        written.append(write_card(spec.path, card))
+    return written
+
+
+def write_table(path: Path, header: str, command: str, table: str) -> str:
+    """Write a Markdown table under its header and command; return the text."""
+    text = f"{header}.\n\nMade with `{command}`.\n\n{table}\n"
+    path.write_text(text)
+    return text
+
+
+def _models_or_shipped(models: list[str] | None) -> list[str]:
+    return list(models) if models else sorted(list_models())
+
+
+def _folder(out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _quasi_dirac_model(result: generated.Evaluation) -> str | None:
+    """The first model restoring the quasi-Dirac target: the one the examples show."""
+    widths = result.values.get("widths", {})
+    return next((m for m in result.methods
+                 if not m.startswith("RL-") and "fwhm_recovery" in widths.get(m, {})), None)

@@ -1,0 +1,261 @@
+"""The model card: a typed, versioned record of what a model is.
+
+Every model directory holds a ``card.json``: how the network is built,
+how spectra are put to it, the data it was trained on, how it was trained
+and what it scored. :class:`ModelCard` is its schema, and
+:meth:`ModelCard.read` and :meth:`ModelCard.write` are the only places
+where a card meets a file. A misspelt or unknown key is an error naming
+the key. ``format_version`` numbers the layout (:data:`CARD_VERSION`); a
+card written by a newer version of the package is refused with a hint to
+upgrade.
+
+The free-form records (the copy of the generator configuration, the
+earlier training stage, the tables of figures) stay dictionaries; every
+field the package reads is typed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from hyperspy_eelspecnet._strict_model import Range, StrictModel
+
+#: The card layout this version of the package reads and writes.
+CARD_VERSION = 1
+
+#: Median and spread of one measure over spectra: ``median`` with ``p5``
+#: and ``p95`` (generated sets) or ``min`` and ``max`` (measured spectra);
+#: ``None`` or NaN where nothing could be measured.
+Summary = dict[str, float | None]
+
+
+class Architecture(StrictModel):
+    """The network's layout (the training configuration's ``network``)."""
+
+    type: str
+    depth: int = Field(ge=1)
+    filters: tuple[int, ...]
+    kernel_size: int
+    upsampling: Literal["transposed", "resize"]
+    resize_steps: int | None
+    nyquist_filter: bool
+    output_activation: Literal["positive_tanh", "linear", "softplus"]
+    trainable_parameters: int = Field(ge=0)
+
+
+class ValueScale(StrictModel):
+    """How unit-integral values are mapped to the network's values.
+
+    See :mod:`hyperspy_eelspecnet.inference.value_scale`. ``offset``
+    belongs to the ``"offset"`` scale and ``asinh_width`` to the
+    ``"asinh"`` one; a card holds only the one its scale uses.
+    """
+
+    normalise: Literal["unit_integral"] = "unit_integral"
+    scale: Literal["offset", "asinh"]
+    offset: float | None = Field(None, ge=0, exclude_if=lambda value: value is None)
+    asinh_width: float | None = Field(None, gt=0, exclude_if=lambda value: value is None)
+
+    @model_validator(mode="after")
+    def _one_parameter_for_the_scale(self):
+        used, unused = ("asinh_width", "offset") if self.scale == "asinh" else (
+            "offset", "asinh_width")
+        if getattr(self, used) is None:
+            raise ValueError(f"scale {self.scale!r} needs {used}")
+        if getattr(self, unused) is not None:
+            raise ValueError(f"{unused} does not belong to scale {self.scale!r}")
+        return self
+
+
+class Preprocessing(ValueScale):
+    """How a spectrum is put to the network and what comes back.
+
+    Besides the value scale: the channel its ZLP maximum is moved to, the
+    training length and the multiple of channels the network accepts,
+    and what the network restores.
+    """
+
+    zlp_channel: int = Field(ge=0)
+    length: int = Field(ge=1)
+    length_multiple: int = Field(ge=1)
+    target: Literal["quasi_dirac", "zlp_free"]
+
+
+class Calibration(StrictModel):
+    """The energy axis of the training spectra."""
+
+    channels: int = Field(ge=1)
+    dispersion_eV: float = Field(gt=0)
+    zlp_channel: int = Field(ge=0)
+
+
+class Domain(StrictModel):
+    """What the out-of-domain checks compare spectra with.
+
+    See :class:`hyperspy_eelspecnet.inference.domain.DomainReport`.
+    """
+
+    zlp_fwhm_channels: Range = Field(
+        description="ZLP FWHM in channels, 1st to 99th percentile of the training spectra")
+    channels: tuple[int, int] = Field(description="channel counts the model was validated on")
+    channels_past_zlp: int = Field(
+        ge=0, description="the most channels past the ZLP the model was trained on")
+    zlp_channel_range: Range = Field(
+        description="channels the ZLP sat on in the training spectra, before alignment")
+
+
+class Optimiser(StrictModel):
+    """The optimiser settings of the training run."""
+
+    learning_rate: float
+    final_learning_rate_fraction: float
+    warmup_steps: int
+    clipnorm: float | None
+
+
+class Training(StrictModel):
+    """How the model was trained, and how to train it again."""
+
+    seed: int = Field(description="seed of the training spectra; seed + 1 drew the validation set")
+    init_from: str | None = Field(description="the model this one was fine-tuned from")
+    steps: int
+    batch_size: int
+    spectra_seen: int
+    loss: Literal["binary_crossentropy", "mse", "mae"]
+    linear_loss_weight: float
+    difference_loss_weight: float
+    difference_loss_zlp_margin: int
+    optimiser: Optimiser
+    command: str = Field(description="the command that trained it; empty if not recorded")
+    training_time_s: int | None = Field(description="whole seconds, if recorded")
+    hardware: str
+    backend: str
+    keras_version: str
+    precision: Literal["float32", "mixed_bfloat16"] = Field(
+        "float32", description="Keras dtype policy it trained under (the saved "
+        "network is float32 either way); cards without it were trained in float32")
+    stage1: dict[str, Any] | None = Field(
+        None, description="provenance of the stage this one was fine-tuned from")
+    reproduce: str | None = Field(None, description="how to train it again, in words")
+
+
+class EvaluationRecord(StrictModel):
+    """Figures on generated spectra, as ``eelspecnet evaluate --update-cards`` records them."""
+
+    command: str
+    seed: int
+    sizes: dict[str, int] = Field(description="spectra per evaluation set")
+    jitter_centred: bool
+    summary: dict[str, dict[str, dict[str, Summary]]] = Field(
+        description="set to method to measure to its summary")
+
+
+class RealDataRecord(StrictModel):
+    """Figures on measured spectra, as ``eelspecnet evaluate --real --update-cards`` records them.
+
+    Besides ``command`` and ``vacuum_floor``, each key is a method (a
+    model, ``RL-<iterations>``, or ``none``) and maps measures to their
+    summaries; :attr:`methods` gathers them.
+    """
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, dict[str, Summary]]
+
+    command: str
+    vacuum_floor: Summary = Field(
+        description="re-convolution residual of a perfect restoration of the vacuum recordings")
+
+    @property
+    def methods(self) -> dict[str, dict[str, Summary]]:
+        """Method to measure to its summary."""
+        return dict(self.model_extra)
+
+
+class ModelCard(StrictModel):
+    """The model card of an exported model (its ``card.json``).
+
+    Examples
+    --------
+    >>> from hyperspy_eelspecnet.models.registry import MODELS_DIR
+    >>> card = ModelCard.read(MODELS_DIR / "nzeels-2048" / "card.json")  # doctest: +SKIP
+    >>> card.preprocessing.target  # doctest: +SKIP
+    'quasi_dirac'
+    """
+
+    name: str
+    description: str
+    format_version: Literal[1] = CARD_VERSION
+    created: str = Field(description="time of export, ISO 8601")
+    architecture: Architecture
+    preprocessing: Preprocessing
+    calibration: Calibration
+    domain: Domain
+    generator: dict[str, Any] = Field(
+        description="the generator configuration of the training spectra (a GeneratorConfig)")
+    training: Training
+    evaluation: EvaluationRecord | None = None
+    limitations: tuple[str, ...]
+    weights_sha256: str = Field(description="SHA-256 of model.keras")
+    real_data: RealDataRecord | None = None
+
+    @field_validator("format_version", mode="before")
+    @classmethod
+    def _not_newer(cls, value):
+        if isinstance(value, int) and value > CARD_VERSION:
+            raise ValueError(
+                f"format_version {value} is newer than this version of "
+                f"hyperspy_eelspecnet reads ({CARD_VERSION}): upgrade it"
+            )
+        return value
+
+    @classmethod
+    def read(cls, path: str | Path) -> ModelCard:
+        """Read a ``card.json``.
+
+        Parameters
+        ----------
+        path
+            The card's file.
+
+        Returns
+        -------
+        ModelCard
+
+        Raises
+        ------
+        ValueError
+            If the file is not JSON or not a valid card; the message names
+            the file and each missing, misspelt or invalid key.
+        """
+        try:
+            return cls.model_validate(json.loads(Path(path).read_text()))
+        except ValidationError as error:
+            raise ValueError(f"{path} is not a valid model card: {error}") from error
+
+    def write(self, path: str | Path) -> None:
+        """Write the card as indented JSON, keys in the order of the fields.
+
+        Parameters
+        ----------
+        path
+            The card's file, replaced if it exists.
+        """
+        Path(path).write_text(json.dumps(self.model_dump(), indent=2) + "\n")
+
+    def updated(self, **changes) -> ModelCard:
+        """A copy with some fields replaced, validated as a card read from a file.
+
+        Parameters
+        ----------
+        **changes
+            Field name to its new value (a section may be given as a dict).
+
+        Returns
+        -------
+        ModelCard
+        """
+        return self.model_validate(self.model_dump() | changes)

@@ -40,13 +40,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         report = report_real(args.real, args.dispersion, args.out, args.model,
                              command=_command(args),
                              flat_ev=tuple(args.flat) if args.flat else None,
-                             update_cards=args.update_cards)
+                             precision=args.precision, update_cards=args.update_cards)
     else:
         report = report_generated(args.out, args.model, command=_command(args),
                                   spectra_per_set=args.n, seed=args.seed,
                                   rl_iterations=tuple(args.rl_iterations),
                                   jitter_centred=not args.paper_jitter,
-                                  update_cards=args.update_cards)
+                                  precision=args.precision, update_cards=args.update_cards)
     print(report.text)
     print(f"table: {report.table}")
     for path in report.figures:
@@ -111,9 +111,16 @@ def _add_model_argument(parser: argparse.ArgumentParser) -> None:
                         "(default: %(default)s)")
 
 
+def _add_precision_argument(parser: argparse.ArgumentParser, what: str) -> None:
+    from hyperspy_eelspecnet.inference.precision import PRECISIONS
+
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help=what + "bfloat16 is faster on CPUs with AMX or AVX-512 BF16, "
+                        "auto is float32 for now (default: %(default)s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    from hyperspy_eelspecnet.inference.precision import PRECISIONS
     from hyperspy_eelspecnet.tools.batch import METHODS
 
     parser = argparse.ArgumentParser(
@@ -154,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flat", type=float, nargs=2, metavar=("START", "END"), default=None,
                    help="--real: smooth stretch (eV past the ZLP) for level and noise; "
                    "default the last 3 eV")
+    _add_precision_argument(p, "arithmetic of the networks (recorded with the table); ")
     p.add_argument("--out", default="evaluation", metavar="DIR")
     p.add_argument("--update-cards", action="store_true",
                    help="record the figures and this command in each model's card")
@@ -170,10 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="richardson-lucy: file holding one vacuum ZLP spectrum")
     p.add_argument("--iterations", type=_iteration_count, default=50,
                    help="richardson-lucy iterations")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="eelspecnet: arithmetic of the network; bfloat16 is faster on "
-                   "CPUs with AMX or AVX-512 BF16, auto is float32 for now "
-                   "(default: %(default)s)")
+    _add_precision_argument(p, "eelspecnet: arithmetic of the network; ")
     p.add_argument("--overwrite", action="store_true", help="redo maps already written")
     p.add_argument("--no-progressbar", action="store_true", help="print only the summary")
     p.set_defaults(func=_deconvolve)

@@ -28,6 +28,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hyperspy_eelspecnet import metrics
+from hyperspy_eelspecnet.inference.precision import resolve_precision
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.models.registry import ModelSpec, resolve_model
 from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
@@ -72,6 +73,8 @@ class Evaluation:
     sizes: dict[str, int]
     methods: list[str]
     jitter_centred: bool = True
+    #: The arithmetic the networks ran in: ``float32`` or ``bfloat16``.
+    precision: str = "float32"
     values: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
@@ -85,10 +88,11 @@ class Evaluation:
         }
 
     def to_json(self, path: str | Path) -> None:
-        """Write the summary with the seed and set sizes."""
+        """Write the summary with the seed, set sizes and precision."""
         Path(path).write_text(json.dumps(
             {"seed": self.seed, "sizes": self.sizes, "methods": self.methods,
-             "jitter_centred": self.jitter_centred, "summary": self.summary()},
+             "jitter_centred": self.jitter_centred, "precision": self.precision,
+             "summary": self.summary()},
             indent=2) + "\n")
 
 
@@ -212,7 +216,8 @@ def measure(
 
 def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION_SEED,
              rl_iterations: tuple[int, ...] = RL_ITERATIONS, jitter_centred: bool = True,
-             show_progressbar: bool = True) -> tuple[Evaluation, list[EvaluationSet], dict]:
+             precision: str = "auto", show_progressbar: bool = True,
+             ) -> tuple[Evaluation, list[EvaluationSet], dict]:
     """Run models and Richardson-Lucy on fresh evaluation sets.
 
     Parameters
@@ -227,6 +232,12 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
         Richardson-Lucy iteration counts to compare.
     jitter_centred
         See :func:`evaluation_sets`.
+    precision
+        Arithmetic of the networks: ``"auto"``, ``"float32"`` or
+        ``"bfloat16"`` (see
+        :func:`~hyperspy_eelspecnet.inference.restore.restore_spectra`);
+        the evaluation records the one it resolves to. Richardson-Lucy
+        always computes in float64.
     show_progressbar
         Show progress over sets and methods.
 
@@ -240,13 +251,15 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
     check_seed(seed, specs)
     sets = evaluation_sets(sizes, seed, jitter_centred=jitter_centred)
     methods = [s.name for s in specs] + [f"RL-{i}" for i in rl_iterations]
-    result = Evaluation(seed, {s.name: len(s.distorted) for s in sets}, methods, jitter_centred)
+    result = Evaluation(seed, {s.name: len(s.distorted) for s in sets}, methods, jitter_centred,
+                        resolve_precision(precision))
     restorations: dict = {}
     steps = tqdm(total=len(sets) * len(methods), disable=not show_progressbar, desc="evaluate")
     for s in sets:
         result.values[s.name], restorations[s.name] = {}, {}
         for spec in specs:
-            restored = restore_spectra(s.distorted, spec).astype(np.float64)
+            restored = restore_spectra(s.distorted, spec, precision=result.precision)
+            restored = restored.astype(np.float64)
             zlp_free = spec.preprocessing.target == "zlp_free"
             result.values[s.name][spec.name] = measure(restored, s, zlp_free)
             restorations[s.name][spec.name] = restored

@@ -181,7 +181,7 @@ def vacuum_floor(real: RealSet, start_ev: float = 0.3) -> np.ndarray:
 
 def evaluate_real(real: RealSet, models: list[str],
                   rl_iterations: tuple[int, ...] = REAL_RL_ITERATIONS,
-                  flat_ev: tuple[float, float] | None = None) -> dict:
+                  flat_ev: tuple[float, float] | None = None, precision: str = "auto") -> dict:
     """Score models, Richardson-Lucy and no deconvolution on measured data.
 
     Parameters
@@ -194,6 +194,10 @@ def evaluate_real(real: RealSet, models: list[str],
         Richardson-Lucy iteration counts to score beside them.
     flat_ev
         Passed to :func:`score_real`.
+    precision
+        Arithmetic of the networks: ``"auto"``, ``"float32"`` or
+        ``"bfloat16"`` (see
+        :func:`~hyperspy_eelspecnet.inference.restore.restore_spectra`).
 
     Returns
     -------
@@ -207,8 +211,9 @@ def evaluate_real(real: RealSet, models: list[str],
     for name in models:
         spec = resolve_model(name)
         zlp_free = spec.preprocessing.target == "zlp_free"
-        restorations[spec.name] = (restore_spectra(real.specimen, spec).astype(float),
-                                   restore_spectra(real.vacuum, spec).astype(float), zlp_free)
+        restorations[spec.name] = (
+            restore_spectra(real.specimen, spec, precision=precision).astype(float),
+            restore_spectra(real.vacuum, spec, precision=precision).astype(float), zlp_free)
     for iterations in rl_iterations:
         restorations[f"RL-{iterations}"] = (
             richardson_lucy_kernel(real.specimen, real.kernel, iterations),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hyperspy_eelspecnet.evaluation import generated, real_data
 from hyperspy_eelspecnet.evaluation.plots import write_plots
+from hyperspy_eelspecnet.inference.precision import resolve_precision
 from hyperspy_eelspecnet.models.registry import list_models, resolve_model, write_card
 
 
@@ -45,7 +46,8 @@ def report_generated(out_dir: str | Path, models: list[str] | None = None, *,
                      command: str = "", spectra_per_set: int | None = None,
                      seed: int = generated.EVALUATION_SEED,
                      rl_iterations: tuple[int, ...] = generated.RL_ITERATIONS,
-                     jitter_centred: bool = True, update_cards: bool = False) -> Report:
+                     jitter_centred: bool = True, precision: str = "auto",
+                     update_cards: bool = False) -> Report:
     """Evaluate models against Richardson-Lucy on generated sets.
 
     Writes ``evaluation.json`` (the summary), ``evaluation.md`` (the
@@ -62,8 +64,10 @@ def report_generated(out_dir: str | Path, models: list[str] | None = None, *,
     spectra_per_set
         Spectra in every set; None takes the paper's sizes
         (:data:`~hyperspy_eelspecnet.evaluation.generated.DEFAULT_SIZES`).
-    seed, rl_iterations, jitter_centred
-        See :func:`hyperspy_eelspecnet.evaluation.generated.evaluate`.
+    seed, rl_iterations, jitter_centred, precision
+        See :func:`hyperspy_eelspecnet.evaluation.generated.evaluate`;
+        the precision the networks ran in heads the table and is in
+        ``evaluation.json``.
     update_cards
         Record the summary and ``command`` in each model's card
         (section ``evaluation``).
@@ -78,7 +82,7 @@ def report_generated(out_dir: str | Path, models: list[str] | None = None, *,
         name: spectra_per_set for name in generated.DEFAULT_SIZES}
     result, sets, restorations = generated.evaluate(
         models, sizes, seed=seed, rl_iterations=tuple(rl_iterations),
-        jitter_centred=jitter_centred)
+        jitter_centred=jitter_centred, precision=precision)
     result.to_json(out / "evaluation.json")
     cards = update_model_cards(models, "evaluation", command, {
         "seed": result.seed, "sizes": result.sizes,
@@ -86,7 +90,8 @@ def report_generated(out_dir: str | Path, models: list[str] | None = None, *,
     }) if update_cards else []
     header = (f"Models {', '.join(models)} against Richardson-Lucy; seed {result.seed}; "
               f"spectra per set {result.sizes}; jitter "
-              f"{'centred' if result.jitter_centred else 'as in the paper'}")
+              f"{'centred' if result.jitter_centred else 'as in the paper'}; "
+              f"networks in {result.precision}")
     table = out / "evaluation.md"
     text = write_table(table, header, command, generated.format_table(result))
     figures = write_plots(result, sets, restorations, out, _quasi_dirac_model(result))
@@ -95,7 +100,7 @@ def report_generated(out_dir: str | Path, models: list[str] | None = None, *,
 
 def report_real(folder: str | Path, dispersion: float, out_dir: str | Path,
                 models: list[str] | None = None, *, command: str = "",
-                flat_ev: tuple[float, float] | None = None,
+                flat_ev: tuple[float, float] | None = None, precision: str = "auto",
                 update_cards: bool = False) -> Report:
     """Check restorations of measured spectra and write ``real_data.md``.
 
@@ -114,6 +119,9 @@ def report_real(folder: str | Path, dispersion: float, out_dir: str | Path,
         The command that made the report, recorded with it.
     flat_ev
         See :func:`hyperspy_eelspecnet.evaluation.real_data.score_real`.
+    precision
+        See :func:`hyperspy_eelspecnet.evaluation.real_data.evaluate_real`;
+        the precision the networks ran in heads the table.
     update_cards
         Record the summaries, the vacuum floor and ``command`` in each
         model's card (section ``real_data``).
@@ -125,9 +133,11 @@ def report_real(folder: str | Path, dispersion: float, out_dir: str | Path,
     models = _models_or_shipped(models)
     out = _folder(out_dir)
     real = real_data.load_real_set(folder, dispersion)
-    results = real_data.evaluate_real(real, models, flat_ev=flat_ev)
+    precision = resolve_precision(precision)
+    results = real_data.evaluate_real(real, models, flat_ev=flat_ev, precision=precision)
     floor = real_data.summarize_real(real_data.vacuum_floor(real))
-    header = (f"Real spectra in {folder} ({dispersion} eV/channel). A perfect "
+    header = (f"Real spectra in {folder} ({dispersion} eV/channel), networks in "
+              f"{precision}. A perfect "
               "restoration of the vacuum recordings (all counts in the ZLP's channel) "
               f"leaves a re-convolution residual of {floor['median']:.3g} "
               f"({floor['min']:.3g}..{floor['max']:.3g}): the recordings differ "

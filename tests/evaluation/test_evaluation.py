@@ -130,3 +130,16 @@ def test_vacuum_tail_ratio_falls_as_richardson_lucy_sharpens():
     # Richardson-Lucy's kernel is centred on its maximum: the sharpened ZLP stays
     # within a tenth of a channel of the measured maximum.
     assert np.all(np.abs(results["RL-400"]["zlp_shift_channels"]) < 0.1)
+
+
+def test_evaluate_passes_the_precision_down_and_records_it(tiny_model, tmp_path):
+    summaries = {}
+    for precision in ("float32", "bfloat16"):
+        out = tmp_path / precision
+        assert main(["evaluate", "--model", str(tiny_model), "--n", "4", "--rl-iterations",
+                     "--precision", precision, "--out", str(out)]) == 0
+        assert f"networks in {precision}" in (out / "evaluation.md").read_text()
+        written = json.loads((out / "evaluation.json").read_text())
+        assert written["precision"] == precision
+        summaries[precision] = written["summary"]["fidelity"]["tiny-test"]["mse"]
+    assert summaries["bfloat16"] != summaries["float32"]  # the networks did run in bfloat16

@@ -180,18 +180,19 @@ def load_network(path: str, sha256: str, precision: str = "float32"):
     if precision not in NETWORK_PRECISIONS:
         raise ValueError(f"unknown network precision {precision!r}: give one of "
                          f"{', '.join(map(repr, NETWORK_PRECISIONS))}")
+    if precision == "bfloat16":  # a copy of the cached float32 network: read once
+        return _mixed_bfloat16(load_network(path, sha256, "float32"))
     keras = import_keras()
 
     from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
 
     try:
-        network = keras.saving.load_model(Path(path) / WEIGHTS_FILE, compile=False)
+        return keras.saving.load_model(Path(path) / WEIGHTS_FILE, compile=False)
     except Exception as error:  # keras raises many kinds on a bad file
         raise OSError(
             f"could not load the network in {path}: {error}. Reinstall the "
             "package or export the model again"
         ) from error
-    return network if precision == "float32" else _mixed_bfloat16(network)
 
 
 def _mixed_bfloat16(network):

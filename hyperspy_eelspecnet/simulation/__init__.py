@@ -16,8 +16,10 @@ nanowire
 
 from hyperspy_eelspecnet.simulation.config import (
     ContinuumConfig,
+    CropConfig,
     GeneratorConfig,
     NearZlpPeaks,
+    PeakShapeWeights,
     ShapeWeights,
 )
 from hyperspy_eelspecnet.simulation.generator import (
@@ -28,9 +30,11 @@ from hyperspy_eelspecnet.simulation.generator import (
 
 __all__ = [
     "ContinuumConfig",
+    "CropConfig",
     "GeneratedSet",
     "GeneratorConfig",
     "NearZlpPeaks",
+    "PeakShapeWeights",
     "ShapeWeights",
     "SpectrumGenerator",
     "load_measured_zlp",

@@ -71,28 +71,111 @@ class ContinuumConfig(StrictModel):
         return self
 
 
-class NearZlpPeaks(StrictModel):
-    """Narrow Lorentzian peaks close to the ZLP: phonons, low-energy modes.
+def check_log_range(name: str, value: Range | None) -> None:
+    """Raise ``ValueError`` unless ``value`` is None or ``0 < value[0] <= value[1]``.
 
-    The paper's peaks are at least 0.05 eV wide and placed uniformly over
-    the whole loss range, so a narrow peak inside the ZLP's tail is almost
-    never seen. With ``probability`` > 0 that share of the spectra gets
-    ``count`` extra peaks, centred ``distance_ev`` past the ZLP (not on a
-    whole channel), ``fwhm_ev`` wide, of height ZLP maximum / ``ratio``.
+    For ranges drawn log-uniformly, whose low end cannot be zero.
+    """
+    if value is None:
+        return
+    check_range(name, value)
+    if value[0] <= 0:
+        raise ValueError(f"{name} is drawn log-uniformly: its low end must be > 0, "
+                         f"got {list(value)}")
+
+
+class PeakShapeWeights(StrictModel):
+    """Relative weights of the near-ZLP peak shapes (need not sum to 1).
+
+    ``asymmetric`` is a split pseudo-Voigt whose side away from the ZLP is
+    up to :attr:`NearZlpPeaks.asymmetry` times wider than its near side.
+    """
+
+    lorentzian: float = Field(1.0, ge=0)
+    gaussian: float = Field(1.0, ge=0)
+    asymmetric: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _some_shape(self):
+        if sum(self.model_dump().values()) <= 0:
+            raise ValueError("at least one near-ZLP peak shape needs a positive weight")
+        return self
+
+
+class NearZlpPeaks(StrictModel):
+    """Narrow peaks close to the ZLP (phonons, low-energy modes) and their gain side.
+
+    The paper's peaks are at least 10 channels wide and placed uniformly
+    over the whole loss range, so a narrow peak inside the ZLP's tail is
+    almost never seen. With ``probability`` > 0 that share of the spectra
+    gets ``count`` peaks (drawn uniformly, 0 allowed), each centred
+    ``distance_channels`` past the ZLP's centre (off the channel grid),
+    ``fwhm_channels`` wide (log-uniform), of height ``height_fraction``
+    of the quasi-Dirac ZLP maximum (log-uniform), in one of ``shapes``.
+
+    A ``doublet_probability`` share of the peaks gets a second peak
+    ``doublet_separation`` times the spectrum's measured ZLP FWHM further
+    out, of the same shape and width, ``doublet_height_ratio`` times as
+    high (log-uniform).
+
+    Detailed balance: in a ``gain_probability`` share of the spectra every
+    near-ZLP peak at energy loss E gets a gain partner, its mirror image
+    at -E, weighted by exp(-E / kT) with T drawn uniformly in
+    ``temperature_k`` per spectrum. E is the peak's distance in channels
+    times a dispersion drawn log-uniformly in ``gain_dispersion_ev``
+    (None: the generator's own dispersion), so that one model trained in
+    channels meets the gain/loss ratios of every dispersion.
     """
 
     probability: float = Field(0.0, ge=0, le=1)
-    count: tuple[int, int] = (1, 3)
-    distance_ev: Range = (0.05, 0.5)
-    fwhm_ev: Range = (0.015, 0.1)
-    ratio: Range = (300.0, 4000.0)
+    count: tuple[int, int] = (1, 6)
+    distance_channels: Range = (3.0, 80.0)
+    fwhm_channels: Range = (2.0, 15.0)
+    height_fraction: Range = (1e-4, 1e-2)
+    shapes: PeakShapeWeights = PeakShapeWeights()
+    asymmetry: Range = (1.0, 2.5)
+    doublet_probability: float = Field(0.0, ge=0, le=1)
+    doublet_separation: Range = (0.5, 2.0)
+    doublet_height_ratio: Range = (0.3, 3.0)
+    gain_probability: float = Field(0.0, ge=0, le=1)
+    temperature_k: Range = (0.0, 1000.0)
+    gain_dispersion_ev: Range | None = None
 
     @model_validator(mode="after")
     def _ranges(self):
-        for name in ("distance_ev", "fwhm_ev", "ratio"):
-            check_range(name, getattr(self, name))
-        if not 1 <= self.count[0] <= self.count[1]:
-            raise ValueError(f"count must be 1 <= low <= high, got {list(self.count)}")
+        for name in ("distance_channels", "fwhm_channels", "height_fraction", "asymmetry",
+                     "doublet_separation", "doublet_height_ratio", "gain_dispersion_ev"):
+            check_log_range(name, getattr(self, name))
+        check_range("temperature_k", self.temperature_k)
+        if not 0 <= self.count[0] <= self.count[1] or self.count[1] < 1:
+            raise ValueError(
+                f"count must be 0 <= low <= high with high >= 1, got {list(self.count)}"
+            )
+        return self
+
+
+class CropConfig(StrictModel):
+    """Cropped spectra: a short window with the ZLP close to its start.
+
+    A ``probability`` share of the spectra keeps only ``length`` channels
+    (log-uniform) starting ``channels_before_zlp`` (log-uniform) before
+    the ZLP's maximum (at most ``length`` - 1, so that the crop holds the
+    ZLP); everything outside is zero in every returned array,
+    which is how inference pads an aligned spectrum. The distortions are
+    applied before the crop, as in a measurement.
+    """
+
+    probability: float = Field(0.0, ge=0, le=1)
+    channels_before_zlp: Range = (16.0, 400.0)
+    length: Range = (256.0, 2048.0)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for name in ("channels_before_zlp", "length"):
+            check_log_range(name, getattr(self, name))
+        if self.length[0] <= self.channels_before_zlp[0]:
+            raise ValueError("the shortest crop must be longer than the fewest channels "
+                             "before the ZLP, so that every crop can hold the ZLP")
         return self
 
 
@@ -122,6 +205,7 @@ class GeneratorConfig(StrictModel):
     peak_fwhm_ev: Range = (0.05, 1.5)
     peak_ratio: Range = (300.0, 4000.0)
     near_zlp_peaks: NearZlpPeaks = NearZlpPeaks()
+    crop: CropConfig = CropConfig()
     jitter_ev: float = Field(0.05, ge=0)
     jitter_ev_range: Range | None = Field(
         None,
@@ -138,6 +222,19 @@ class GeneratorConfig(StrictModel):
         "then place the restored ZLP exactly",
     )
     otf_fwhm_channels: Range = (7.0, 40.0)
+    otf_fwhm_log_uniform: bool = Field(
+        False,
+        description="draw the OTF FWHM log-uniformly in otf_fwhm_channels, so "
+        "that narrow ZLPs are as common as wide ones; False draws it uniformly "
+        "(the paper)",
+    )
+    jitter_otf_fraction: Range | None = Field(
+        None,
+        description="draw each spectrum's jitter amplitude (half the spread of "
+        "the shifts, in channels) as this fraction of its OTF FWHM instead of "
+        "from jitter_ev or jitter_ev_range: the total ZLP width then follows "
+        "the OTF's, narrow ZLPs included",
+    )
     otf_shapes: ShapeWeights = ShapeWeights()
     measured_zlp_files: tuple[str, ...] = ()
     continua: ContinuumConfig = ContinuumConfig()
@@ -161,6 +258,12 @@ class GeneratorConfig(StrictModel):
     def _consistent(self):
         if self.jitter_ev_range is not None:
             check_range("jitter_ev_range", self.jitter_ev_range)
+        if self.jitter_otf_fraction is not None:
+            check_range("jitter_otf_fraction", self.jitter_otf_fraction)
+            if self.jitter_ev_range is not None:
+                raise ValueError("give jitter_ev_range or jitter_otf_fraction, not both")
+        if self.otf_fwhm_log_uniform:
+            check_log_range("otf_fwhm_channels", self.otf_fwhm_channels)
         for name in ("peak_fwhm_ev", "peak_ratio", "otf_fwhm_channels",
                      "gaussian_noise", "dark_mean", "poisson_zlp_counts",
                      "read_noise_counts"):

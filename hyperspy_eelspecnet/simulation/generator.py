@@ -27,6 +27,8 @@ from hyperspy_eelspecnet.restoration.convolution import fft_convolve
 from hyperspy_eelspecnet.simulation.config import GeneratorConfig
 
 _LN2 = np.log(2.0)
+#: Boltzmann's constant, eV per kelvin.
+_BOLTZMANN_EV = 8.617333262e-5
 _CHUNK = 512
 
 
@@ -158,6 +160,40 @@ class SpectrumGenerator:
             },
         )
 
+    def distort(self, spectra: np.ndarray) -> np.ndarray:
+        """Put given spectra through the configured jitter and OTF.
+
+        For each spectrum an OTF width, shape and jitter are drawn from the
+        config, as :meth:`generate` draws them, and the spectrum is
+        convolved with their kernel (the OTF's maximum at zero shift, the
+        jitter copies shifted about it as in :meth:`generate`); no noise is
+        added. The draws depend on the number of spectra only, so two
+        generators of the same seed give the same kernels to spectra of the
+        same count.
+
+        Parameters
+        ----------
+        spectra
+            Array of shape (n, channels), ``channels`` that of the config.
+
+        Returns
+        -------
+        numpy.ndarray
+            The distorted spectra, float64, shape (n, channels): the linear
+            convolution, its counts kept except what the kernel's tails push
+            past either end.
+
+        Raises
+        ------
+        ValueError
+            If ``spectra`` is not (n, channels).
+        """
+        spectra = np.asarray(spectra, dtype=float)
+        if spectra.ndim != 2 or spectra.shape[1] != self.config.channels:
+            raise ValueError(f"spectra must have shape (n, {self.config.channels}), "
+                             f"got {spectra.shape}")
+        return self._convolve(spectra, self._kernel_spectrum(self._otf_widths(len(spectra))))
+
     # -- one chunk -----------------------------------------------------
     def _generate_chunk(self, n: int, with_psf: bool) -> GeneratedSet:
         cfg, rng = self.config, self.rng
@@ -172,20 +208,24 @@ class SpectrumGenerator:
         energy = x[None, :] - centre[:, None]
 
         zlp = np.exp(-4 * _LN2 * (energy / cfg.zlp_fwhm_channels) ** 2)
-        loss = self._peaks(energy) + self._near_zlp_peaks(energy) + self._continua(energy)
-        truth = zlp + loss
+        loss = self._peaks(energy) + self._continua(energy)
 
-        otf_fwhm = rng.uniform(*cfg.otf_fwhm_channels, n)
+        otf_fwhm = self._otf_widths(n)
         kernel_f = self._kernel_spectrum(otf_fwhm)
+        measured_zlp = self._convolve(zlp, kernel_f)
+        zlp_fwhm = fwhm(measured_zlp)
+        near_loss, near_params = self._near_zlp_peaks(energy, zlp_fwhm)
+        loss = loss + near_loss
+        truth = zlp + loss
         distorted = self._convolve(truth, kernel_f)
-        psf = self._convolve(zlp, kernel_f) if with_psf else None
 
-        n_valid = self._valid_lengths(n)
-        valid = x[None, :] < n_valid[:, None]
+        first, n_valid = self._kept_channels(distorted, n)
+        valid = (x[None, :] >= first[:, None]) & (x[None, :] < n_valid[:, None])
         clean = _unit_integral(distorted * valid)
         distorted, noise, counts = self._add_noise(distorted, valid)
-        if psf is not None:
-            psf = self._add_noise(psf, np.ones_like(valid))[0]
+        psf = None
+        if with_psf:
+            psf = self._add_noise(measured_zlp, np.ones_like(valid))[0]
 
         truth = truth * valid
         total = truth.sum(axis=1, keepdims=True)
@@ -193,9 +233,12 @@ class SpectrumGenerator:
         params = {
             "zlp_centre": centre,
             "otf_fwhm": otf_fwhm,
+            "zlp_fwhm": zlp_fwhm,
             "noise": noise,
             "zlp_counts": counts,
+            "first_channel": first,
             "n_valid": n_valid,
+            **near_params,
         }
         return GeneratedSet(
             distorted=_unit_integral(distorted),
@@ -205,6 +248,35 @@ class SpectrumGenerator:
             psf=None if psf is None else _unit_integral(psf),
             params=params,
         )
+
+    def _otf_widths(self, n: int) -> np.ndarray:
+        """OTF FWHMs in channels, uniform or log-uniform in ``otf_fwhm_channels``."""
+        cfg = self.config
+        if cfg.otf_fwhm_log_uniform:
+            return _log_uniform(self.rng, cfg.otf_fwhm_channels, n)
+        return self.rng.uniform(*cfg.otf_fwhm_channels, n)
+
+    def _kept_channels(self, distorted: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """First and one-past-last channel each spectrum keeps.
+
+        Truncation (``min_channels``) shortens a spectrum at its end; a
+        crop (:class:`~.config.CropConfig`) instead keeps a drawn length
+        starting a drawn number of channels before the measured ZLP
+        maximum (shorter only where the window ends first).
+        """
+        crop, rng = self.config.crop, self.rng
+        first = np.zeros(n, dtype=int)
+        end = self._valid_lengths(n)
+        if crop.probability <= 0:
+            return first, end
+        cropped = rng.uniform(0, 1, n) < crop.probability
+        before = np.rint(_log_uniform(rng, crop.channels_before_zlp, n)).astype(int)
+        length = np.rint(_log_uniform(rng, crop.length, n)).astype(int)
+        before = np.minimum(before, length - 1)
+        start = np.maximum(np.argmax(distorted, axis=1) - before, 0)
+        first = np.where(cropped, start, 0)
+        end = np.where(cropped, np.minimum(self.config.channels, start + length), end)
+        return first, end
 
     def _valid_lengths(self, n: int) -> np.ndarray:
         cfg = self.config
@@ -227,20 +299,84 @@ class SpectrumGenerator:
         height = 1.0 / rng.uniform(*cfg.peak_ratio, (n, k_max))
         return _lorentzian_sum(channels, count, position, width, height)
 
-    def _near_zlp_peaks(self, energy: np.ndarray) -> np.ndarray:
-        """Narrow Lorentzians a short distance past the ZLP (:class:`NearZlpPeaks`)."""
+    def _near_zlp_peaks(self, energy: np.ndarray, zlp_fwhm: np.ndarray
+                        ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Narrow peaks past the ZLP, their doublets and gain partners.
+
+        See :class:`~.config.NearZlpPeaks`. ``zlp_fwhm`` is each
+        spectrum's measured ZLP width (channels), the unit of the doublet
+        separations.
+
+        Returns
+        -------
+        tuple
+            The summed peaks, shape of ``energy``, and their draws:
+            ``near_distance``, ``near_height`` and ``near_gain_weight``
+            of shape (n, count high), NaN for slots not drawn, with
+            doublet partners left out; ``temperature`` and
+            ``gain_dispersion`` of shape (n,), NaN where a spectrum has no
+            gain partners.
+        """
         near, rng = self.config.near_zlp_peaks, self.rng
         n, channels = energy.shape
         if near.probability <= 0:
-            return np.zeros_like(energy)
-        k_max = near.count[1]
-        count = rng.integers(near.count[0], k_max + 1, n)
+            return np.zeros_like(energy), {}
+        k = near.count[1]
+        count = rng.integers(near.count[0], k + 1, n)
         count *= rng.uniform(0, 1, n) < near.probability
-        dispersion = self.config.dispersion
-        position = -energy[:, :1] + rng.uniform(*near.distance_ev, (n, k_max)) / dispersion
-        width = rng.uniform(*near.fwhm_ev, (n, k_max)) / dispersion
-        height = 1.0 / rng.uniform(*near.ratio, (n, k_max))
-        return _lorentzian_sum(channels, count, position, width, height)
+        active = np.arange(k)[None, :] < count[:, None]
+        distance = _log_uniform(rng, near.distance_channels, (n, k))
+        width = _log_uniform(rng, near.fwhm_channels, (n, k))
+        height = _log_uniform(rng, near.height_fraction, (n, k))
+        shape_weights = np.array(list(near.shapes.model_dump().values()))
+        kind = rng.choice(3, size=(n, k), p=shape_weights / shape_weights.sum())
+        eta = np.select([kind == 0, kind == 1], [1.0, 0.0], rng.uniform(0, 1, (n, k)))
+        far_ratio = np.where(kind == 2, rng.uniform(*near.asymmetry, (n, k)), 1.0)
+        near_width = 2 * width / (1 + far_ratio)
+        far_width = near_width * far_ratio
+        doublet = active & (rng.uniform(0, 1, (n, k)) < near.doublet_probability)
+        separation = rng.uniform(*near.doublet_separation, (n, k)) * zlp_fwhm[:, None]
+        partner_height = height * _log_uniform(rng, near.doublet_height_ratio, (n, k))
+
+        gain_on = rng.uniform(0, 1, n) < near.gain_probability
+        temperature = rng.uniform(*near.temperature_k, n)
+        dispersion = (np.full(n, self.config.dispersion) if near.gain_dispersion_ev is None
+                      else _log_uniform(rng, near.gain_dispersion_ev, n))
+
+        def gain_weight(d):
+            kt = _BOLTZMANN_EV * temperature[:, None]
+            with np.errstate(divide="ignore", over="ignore"):
+                weight = np.exp(-d * dispersion[:, None] / kt)
+            return np.where(gain_on[:, None] & (kt > 0), weight, 0.0)
+
+        # Every peak as (row, signed distance, left and right widths, height,
+        # eta): loss peaks have their near (ZLP) side on the left, gain
+        # partners are their mirror images.
+        loss_distance = np.concatenate([distance, distance + separation], axis=1)
+        loss_active = np.concatenate([active, doublet], axis=1)
+        loss_height = np.concatenate([height, partner_height], axis=1)
+        weight = gain_weight(loss_distance)
+        both = lambda a: np.concatenate([a, a], axis=1)  # noqa: E731
+        table = {
+            "offset": np.concatenate([loss_distance, -loss_distance], axis=1),
+            "left": np.concatenate([both(near_width), both(far_width)], axis=1),
+            "right": np.concatenate([both(far_width), both(near_width)], axis=1),
+            "height": np.concatenate([loss_height, loss_height * weight], axis=1),
+            "eta": both(both(eta)),
+        }
+        use = np.concatenate([loss_active, loss_active & (weight > 0)], axis=1)
+        rows = np.nonzero(use)[0]
+        peaks = {key: value[use] for key, value in table.items()}
+        summed = _peak_sum(energy, rows, peaks["offset"], peaks["left"], peaks["height"],
+                           width_right=peaks["right"], eta=peaks["eta"])
+        params = {
+            "near_distance": np.where(active, distance, np.nan),
+            "near_height": np.where(active, height, np.nan),
+            "near_gain_weight": np.where(active, weight[:, :k], np.nan),
+            "temperature": np.where(gain_on, temperature, np.nan),
+            "gain_dispersion": np.where(gain_on, dispersion, np.nan),
+        }
+        return summed, params
 
     def _continua(self, energy: np.ndarray) -> np.ndarray:
         """Tails, backgrounds, onsets and Drude plasmons on the loss side."""
@@ -298,17 +434,21 @@ class SpectrumGenerator:
         otf = self._otf(grid, otf_fwhm)
         otf /= otf.sum(axis=1, keepdims=True)
         return scipy.fft.rfft(otf, axis=1) * scipy.fft.rfft(
-            self._jitter(len(otf_fwhm), size), axis=1
+            self._jitter(otf_fwhm, size), axis=1
         )
 
     def _convolve(self, spectra: np.ndarray, kernel_f: np.ndarray) -> np.ndarray:
         """Convolve with a kernel given by its rFFT at `_fft_size` (twice the channels)."""
         return fft_convolve(spectra, kernel_f, self._fft_size())
 
-    def _jitter(self, n: int, size: int) -> np.ndarray:
+    def _jitter(self, otf_fwhm: np.ndarray, size: int) -> np.ndarray:
         """Sum of shifted deltas (linear interpolation), unit sum."""
         cfg = self.config
-        if cfg.jitter_ev_range is None:
+        n = len(otf_fwhm)
+        if cfg.jitter_otf_fraction is not None:
+            amplitude = (self.rng.uniform(*cfg.jitter_otf_fraction, n)
+                         * otf_fwhm * cfg.dispersion)[:, None]
+        elif cfg.jitter_ev_range is None:
             amplitude = np.full((n, 1), cfg.jitter_ev)
         else:
             amplitude = self.rng.uniform(*cfg.jitter_ev_range, (n, 1))
@@ -436,22 +576,66 @@ def _lorentzian_sum(channels: int, count: np.ndarray, position: np.ndarray,
     """Per spectrum, the sum of its first ``count`` Lorentzians.
 
     ``position``, ``width`` (FWHM) and ``height`` are (n, k) arrays in
-    channels; only the drawn peaks are evaluated, in place and in float32.
+    channels.
     """
     n, k_max = position.shape
     active = np.arange(k_max)[None, :] < count[:, None]
-    rows = np.nonzero(active)[0]
-    profile = np.arange(channels, dtype=np.float32)[None, :] - position[
-        active
-    ].astype(np.float32)[:, None]
-    profile *= (2.0 / width[active]).astype(np.float32)[:, None]
+    channel = np.broadcast_to(np.arange(channels, dtype=float), (n, channels))
+    return _peak_sum(channel, np.nonzero(active)[0], position[active], width[active],
+                     height[active])
+
+
+def _peak_sum(axis: np.ndarray, rows: np.ndarray, position: np.ndarray,
+              width_left: np.ndarray, height: np.ndarray, *,
+              width_right: np.ndarray | None = None,
+              eta: np.ndarray | None = None) -> np.ndarray:
+    """Per spectrum, the sum of the peaks that belong to it.
+
+    Only the drawn peaks are evaluated, in place and in float32.
+
+    Parameters
+    ----------
+    axis
+        (n, channels) positions of the channels, in channels.
+    rows
+        (m,) the spectrum each peak belongs to.
+    position, height
+        (m,) centre on ``axis`` and height of each peak.
+    width_left, width_right
+        (m,) twice the half widths at half maximum below and above the
+        centre; ``width_right`` None makes each peak symmetric, its FWHM
+        ``width_left``.
+    eta
+        (m,) Lorentzian fraction of a pseudo-Voigt (the rest Gaussian of
+        the same widths); None: Lorentzians.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, channels) float64.
+    """
+    profile = axis[rows].astype(np.float32) - position.astype(np.float32)[:, None]
+    if width_right is None:
+        profile *= (2.0 / width_left).astype(np.float32)[:, None]
+    else:
+        profile *= np.where(profile < 0, (2.0 / width_left).astype(np.float32)[:, None],
+                            (2.0 / width_right).astype(np.float32)[:, None])
     np.square(profile, out=profile)
-    profile += 1.0
-    np.reciprocal(profile, out=profile)
+    if eta is None:
+        profile += 1.0
+        np.reciprocal(profile, out=profile)
+    else:
+        mix = eta.astype(np.float32)[:, None]
+        profile = mix / (1.0 + profile) + (1.0 - mix) * np.exp(-np.float32(_LN2) * profile)
     weights = scipy.sparse.csr_matrix(
-        (height[active], (rows, np.arange(len(rows)))), shape=(n, len(rows))
+        (height, (rows, np.arange(len(rows)))), shape=(axis.shape[0], len(rows))
     )
     return np.asarray(weights @ profile, dtype=float)
+
+
+def _log_uniform(rng: np.random.Generator, bounds, size) -> np.ndarray:
+    """Draws spread evenly in log between the two (positive) ``bounds``."""
+    return np.exp(rng.uniform(*np.log(bounds), size))
 
 
 def _unit_integral(spectra: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ from scipy.ndimage import gaussian_filter1d
 from hyperspy_eelspecnet.metrics import fwhm
 from hyperspy_eelspecnet.simulation import (
     ContinuumConfig,
+    CropConfig,
     GeneratorConfig,
     NearZlpPeaks,
     ShapeWeights,
@@ -69,37 +70,163 @@ def test_peaks_lie_from_zero_ev_to_the_last_channels():
     assert peak_channel.min() < 420 and peak_channel.max() > 2026
 
 
-def test_near_zlp_peaks_sit_close_to_the_zlp_with_their_drawn_width_and_height():
-    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_ev=(0.1, 0.3),
-                        fwhm_ev=(0.03, 0.03), ratio=(1000, 1000))
-    config = GeneratorConfig(n_peaks=(0, 0), gaussian_noise=(0, 0), near_zlp_peaks=near,
-                             zlp_channel_range=(300, 600), target="zlp_free")
-    batch = SpectrumGenerator(config, seed=6).generate(300)
-    centre = batch.params["zlp_centre"]
-    # The truth's ZLP is a Gaussian of height 1 before the unit-integral scaling.
-    zlp_height = (batch.truth - batch.target).max(1) / np.exp(
-        -4 * np.log(2) * (np.abs(batch.truth.argmax(1) - centre) / 3.0) ** 2)
-    peak = batch.target / zlp_height[:, None]
-    distance = (peak.argmax(1) - centre) * config.dispersion
-    assert 0.1 - 0.005 <= distance.min() and distance.max() <= 0.3 + 0.005
-    # Centres fall between channels: the sampled maximum of a 6-channel
-    # Lorentzian is at most 3 % under its height.
-    assert np.all((0.97e-3 < peak.max(1)) & (peak.max(1) < 1.0001e-3))
-    np.testing.assert_allclose(fwhm(peak), 0.03 / config.dispersion, rtol=0.1)
+def _near_only(near: NearZlpPeaks, **extra) -> GeneratorConfig:
+    """Noiseless spectra of the ZLP and near-ZLP peaks alone, ZLP-free target."""
+    settings = dict(n_peaks=(0, 0), gaussian_noise=(0, 0), dark_mean=(0, 0), jitter_ev=0.0,
+                    otf_fwhm_channels=(6, 6), otf_shapes=ShapeWeights(lorentzian=0, gaussian=1),
+                    zlp_channel_range=(600, 900), near_zlp_peaks=near, target="zlp_free")
+    return GeneratorConfig(**{**settings, **extra})
 
 
-def test_near_zlp_peaks_reach_their_share_of_spectra_and_leave_the_paper_recipe_alone():
-    base = dict(n_peaks=(0, 0), gaussian_noise=(0, 0))
-    plain = SpectrumGenerator(GeneratorConfig(**base), seed=7).generate(400)
-    some = SpectrumGenerator(
-        GeneratorConfig(near_zlp_peaks=NearZlpPeaks(probability=0.3), **base), seed=7
-    ).generate(400)
-    with_peaks = np.abs(some.truth - plain.truth).max(1) > 1e-9
-    assert 0.2 < with_peaks.mean() < 0.4
+def _zlp_height(batch) -> np.ndarray:
+    """Height of each truth's quasi-Dirac ZLP on the unit-integral scale."""
+    zlp = batch.truth - batch.target
+    offset = np.abs(zlp.argmax(1) - batch.params["zlp_centre"])
+    return zlp.max(1) / np.exp(-4 * np.log(2) * (offset / 3.0) ** 2)
+
+
+@pytest.mark.parametrize("shape", ["lorentzian", "gaussian"])
+def test_near_zlp_peaks_sit_close_to_the_zlp_with_their_drawn_width_and_height(shape):
+    shapes = {"lorentzian": 0, "gaussian": 0, "asymmetric": 0, shape: 1}
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_channels=(10, 60),
+                        fwhm_channels=(4, 4), height_fraction=(1e-3, 1e-3), shapes=shapes)
+    batch = SpectrumGenerator(_near_only(near), seed=6).generate(300)
+    centre, p = batch.params["zlp_centre"], batch.params
+    peak = batch.target / _zlp_height(batch)[:, None]
+    distance = peak.argmax(1) - centre
+    np.testing.assert_allclose(distance, p["near_distance"][:, 0], atol=0.5)
+    assert 10 - 0.5 <= distance.min() and distance.max() <= 60 + 0.5
+    assert distance.min() < 15 and distance.max() > 45  # the whole range is drawn
+    # Centres fall between channels: a 4-channel peak sampled off its centre
+    # keeps at least 1 - 0.25 ** 2 of its height.
+    assert np.all((0.93e-3 < peak.max(1)) & (peak.max(1) < 1.0001e-3))
+    np.testing.assert_allclose(fwhm(peak), 4.0, rtol=0.15)
+
+
+def test_near_zlp_peaks_come_in_their_share_of_spectra_and_count():
+    near = NearZlpPeaks(probability=0.3, count=(0, 6))
+    batch = SpectrumGenerator(_near_only(near), seed=7).generate(600)
+    counts = np.isfinite(batch.params["near_distance"]).sum(1)
+    with_peaks = np.abs(batch.target).max(1) > 0
+    np.testing.assert_array_equal(with_peaks, counts > 0)
+    assert 0.2 < with_peaks.mean() < 0.3  # 0.3 of them, less those that drew 0
+    assert counts.max() == 6
+    heights = batch.params["near_height"][np.isfinite(batch.params["near_height"])]
+    assert 1e-4 <= heights.min() and heights.max() <= 1e-2
+    # Log-uniform: as many heights below 1e-3 as above.
+    assert 0.4 < np.mean(heights < 1e-3) < 0.6
+
+
+def test_asymmetric_near_zlp_peak_is_wider_on_its_far_side():
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_channels=(40, 40),
+                        fwhm_channels=(12, 12), shapes={"lorentzian": 0, "gaussian": 0,
+                                                        "asymmetric": 1},
+                        asymmetry=(2.0, 2.0))
+    batch = SpectrumGenerator(_near_only(near), seed=8).generate(50)
+    x = np.arange(batch.target.shape[1])
+    for row, centre in zip(batch.target, batch.params["zlp_centre"], strict=True):
+        half = row > row.max() / 2
+        near_side = centre + 40 - x[half].min()
+        far_side = x[half].max() - (centre + 40)
+        # Half widths 4 and 8 channels (FWHM 12, far side twice the near side).
+        assert abs(near_side - 4) <= 1 and abs(far_side - 8) <= 1
+
+
+def test_gain_partner_has_exactly_its_detailed_balance_weight():
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_channels=(30, 60),
+                        fwhm_channels=(3, 3), shapes={"lorentzian": 0, "gaussian": 1,
+                                                      "asymmetric": 0},
+                        gain_probability=1.0, temperature_k=(200, 600))
+    config = _near_only(near)
+    batch = SpectrumGenerator(config, seed=9).generate(200)
+    p = batch.params
+    x = np.arange(batch.target.shape[1])[None, :] - p["zlp_centre"][:, None]
+    gain = np.where(x < -10, batch.target, 0).sum(1)
+    loss = np.where(x > 10, batch.target, 0).sum(1)
+    energy = p["near_distance"][:, 0] * config.dispersion
+    expected = np.exp(-energy / (8.617333262e-5 * p["temperature"]))
+    np.testing.assert_allclose(gain / loss, expected, rtol=1e-4)
+    np.testing.assert_allclose(p["near_gain_weight"][:, 0], expected, rtol=1e-12)
+    assert np.all(p["gain_dispersion"] == config.dispersion)
+    assert 200 <= p["temperature"].min() and p["temperature"].max() <= 600
+
+
+def test_gain_dispersion_range_and_zero_kelvin():
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), gain_probability=0.5,
+                        temperature_k=(0, 0), gain_dispersion_ev=(5e-4, 2.5e-2),
+                        shapes={"lorentzian": 0, "gaussian": 1, "asymmetric": 0})
+    batch = SpectrumGenerator(_near_only(near), seed=10).generate(300)
+    p = batch.params
+    # At 0 K nothing is on the gain side.
+    assert np.all(p["near_gain_weight"] == 0)
+    x = np.arange(batch.target.shape[1])[None, :] - p["zlp_centre"][:, None]
+    assert np.all(batch.target[x < -200] == 0)
+    drawn = np.isfinite(p["gain_dispersion"])
+    assert 0.4 < drawn.mean() < 0.6
+    assert 5e-4 <= p["gain_dispersion"][drawn].min() <= 1e-3
+    assert 1.5e-2 <= p["gain_dispersion"][drawn].max() <= 2.5e-2
+
+
+def test_doublet_partner_lies_its_drawn_zlp_widths_further_out():
+    near = NearZlpPeaks(probability=1.0, count=(1, 1), distance_channels=(20, 20),
+                        fwhm_channels=(4, 4), height_fraction=(1e-3, 1e-3),
+                        shapes={"lorentzian": 0, "gaussian": 1, "asymmetric": 0},
+                        doublet_probability=1.0, doublet_separation=(1.0, 2.0),
+                        doublet_height_ratio=(1.0, 1.0))
+    batch = SpectrumGenerator(_near_only(near), seed=11).generate(100)
+    p = batch.params
+    x = np.arange(batch.target.shape[1])[None, :] - p["zlp_centre"][:, None]
+    outer = np.where(x > 23, batch.target, 0)
+    separation = (outer.argmax(1) - p["zlp_centre"] - 20) / p["zlp_fwhm"]
+    assert 1.0 - 0.1 <= separation.min() and separation.max() <= 2.0 + 0.1
+    # Same height as the first peak (ratio 1).
+    np.testing.assert_allclose(outer.max(1), np.where(x < 23, batch.target, 0).max(1),
+                               rtol=0.1)
+
+
+def test_recorded_zlp_width_is_that_of_the_measured_zlp_and_narrow_ones_are_common():
+    config = GeneratorConfig(otf_fwhm_channels=(2.5, 50), otf_fwhm_log_uniform=True,
+                             jitter_otf_fraction=(0, 0.8), gaussian_noise=(0, 0),
+                             dark_mean=(0, 0))
+    batch = SpectrumGenerator(config, seed=12).generate(1000, with_psf=True)
+    np.testing.assert_allclose(batch.params["zlp_fwhm"], fwhm(batch.psf), atol=0.05)
+    widths = batch.params["zlp_fwhm"]
+    assert 3.5 < widths.min() < 5 and widths.max() > 60
+    # Log-uniform: a third of the ZLPs are under 10 channels wide.
+    assert 0.25 < np.mean(widths < 10) < 0.5
+
+
+def test_cropped_spectrum_keeps_its_zlp_at_the_drawn_channel():
+    crop = CropConfig(probability=1.0, channels_before_zlp=(16, 16), length=(256, 700))
+    config = GeneratorConfig(crop=crop, zlp_channel_range=(64, 1024), jitter_ev=0.0,
+                             otf_shapes=ShapeWeights(lorentzian=0, gaussian=1),
+                             gaussian_noise=(0, 0), dark_mean=(0, 0))
+    batch = SpectrumGenerator(config, seed=13).generate(300)
+    first, end = batch.params["first_channel"], batch.params["n_valid"]
+    np.testing.assert_array_equal(batch.distorted.argmax(1) - first, 16)
+    assert 256 <= (end - first).min() and (end - first).max() <= 700
+    x = np.arange(config.channels)[None, :]
+    outside = (x < first[:, None]) | (x >= end[:, None])
+    for array in (batch.distorted, batch.target, batch.truth, batch.clean):
+        assert np.all(array[outside] == 0)
+        np.testing.assert_allclose(array.sum(1), 1, rtol=1e-5)
+
+
+def test_crops_come_in_their_share_and_leave_the_other_spectra_whole():
+    crop = CropConfig(probability=0.4)
+    batch = SpectrumGenerator(GeneratorConfig(crop=crop), seed=14).generate(500)
+    cropped = batch.params["first_channel"] > 0
+    assert 0.3 < cropped.mean() < 0.5
+    assert np.all(batch.params["n_valid"][~cropped] == 2048)
+
+
+def test_new_components_switched_off_leave_the_paper_recipe_alone():
+    plain = SpectrumGenerator(PAPER, seed=7).generate(400)
+    off = GeneratorConfig(near_zlp_peaks=NearZlpPeaks(), crop=CropConfig())
     # Switched off (the default), the generator draws no extra random
     # numbers: the paper's recipe gives the same spectra for a seed.
-    off = SpectrumGenerator(GeneratorConfig(near_zlp_peaks=NearZlpPeaks(), **base), seed=7)
-    np.testing.assert_array_equal(off.generate(400).distorted, plain.distorted)
+    np.testing.assert_array_equal(SpectrumGenerator(off, seed=7).generate(400).distorted,
+                                  plain.distorted)
 
 
 def test_zlp_position_range_and_truncation():
@@ -253,12 +380,20 @@ def test_gain_varies_slowly_and_within_its_amplitude():
         {"otf_shapes": {"lorentzian": 0}},
         {"otf_shapes": {"measured": 1}},
         {"n_peek": (0, 3)},
-        {"near_zlp_peaks": {"count": (0, 2)}},
-        {"near_zlp_peaks": {"fwhm_ev": (0.1, 0.01)}},
+        {"near_zlp_peaks": {"count": (0, 0)}},
+        {"near_zlp_peaks": {"fwhm_channels": (10, 2)}},
+        {"near_zlp_peaks": {"height_fraction": (0, 1e-2)}},
+        {"near_zlp_peaks": {"temperature_k": (600, 200)}},
+        {"near_zlp_peaks": {"shapes": {"lorentzian": 0, "gaussian": 0, "asymmetric": 0}}},
+        {"near_zlp_peaks": {"distance_ev": (0.05, 0.5)}},
+        {"crop": {"length": (16, 100), "channels_before_zlp": (16, 40)}},
+        {"jitter_ev_range": (0, 0.05), "jitter_otf_fraction": (0, 0.5)},
+        {"otf_fwhm_channels": (0, 40), "otf_fwhm_log_uniform": True},
         {"detector_blur_channels": (2.0, 1.0)},
     ],
     ids=["peaks", "otf", "zlp", "no-shape", "measured-no-files", "typo", "near-count",
-         "near-fwhm", "detector-blur"],
+         "near-fwhm", "near-height-log", "temperature", "near-no-shape", "near-old-key",
+         "crop-short", "two-jitters", "otf-log-zero", "detector-blur"],
 )
 def test_bad_configs_are_rejected(bad):
     with pytest.raises(ValidationError):

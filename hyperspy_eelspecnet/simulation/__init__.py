@@ -20,6 +20,7 @@ from hyperspy_eelspecnet.simulation.config import (
     GeneratorConfig,
     NearZlpPeaks,
     PeakShapeWeights,
+    ReferenceConfig,
     ShapeWeights,
 )
 from hyperspy_eelspecnet.simulation.generator import (
@@ -35,6 +36,7 @@ __all__ = [
     "GeneratorConfig",
     "NearZlpPeaks",
     "PeakShapeWeights",
+    "ReferenceConfig",
     "ShapeWeights",
     "SpectrumGenerator",
     "load_measured_zlp",

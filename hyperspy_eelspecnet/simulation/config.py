@@ -179,6 +179,34 @@ class CropConfig(StrictModel):
         return self
 
 
+class ReferenceConfig(StrictModel):
+    """A vacuum reference drawn with each spectrum, as a user records one.
+
+    The reference is the ZLP alone through the spectrum's own response
+    (jitter and OTF), mismatched as a recording made minutes away would
+    be: its width scaled by 1 +- ``width_mismatch``, the weight of its
+    tails (beyond about one FWHM from its centre) by 1 +- ``tail_mismatch``,
+    and shifted by up to +- ``shift_channels``, each drawn uniformly. An
+    ``other_response_probability`` share of the references comes from
+    another response altogether (a fresh draw of the OTF and jitter), the
+    hard case of a wrong reference. Each reference has its own Poisson
+    noise at ``dose_ratio`` (log-uniform) times the spectrum's counts at
+    the ZLP maximum (for a spectrum with Gaussian noise, times counts drawn
+    from ``poisson_zlp_counts``).
+    """
+
+    dose_ratio: Range = (10.0, 1000.0)
+    width_mismatch: float = Field(0.05, ge=0, lt=0.5)
+    tail_mismatch: float = Field(0.2, ge=0, lt=1)
+    shift_channels: float = Field(0.5, ge=0)
+    other_response_probability: float = Field(0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        check_log_range("dose_ratio", self.dose_ratio)
+        return self
+
+
 class GeneratorConfig(StrictModel):
     """Ranges of the generated training spectra (channel units).
 
@@ -206,6 +234,11 @@ class GeneratorConfig(StrictModel):
     peak_ratio: Range = (300.0, 4000.0)
     near_zlp_peaks: NearZlpPeaks = NearZlpPeaks()
     crop: CropConfig = CropConfig()
+    reference: ReferenceConfig | None = Field(
+        None,
+        description="draw a vacuum reference with each spectrum (a model that "
+        "takes the measured vacuum ZLP as a second input); None draws none",
+    )
     jitter_ev: float = Field(0.05, ge=0)
     jitter_ev_range: Range | None = Field(
         None,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.fft
+import scipy.ndimage
 import scipy.sparse
 
 from hyperspy_eelspecnet.metrics import fwhm
@@ -52,6 +53,11 @@ class GeneratedSet:
     psf
         The ZLP alone through the same jitter, OTF and noise (the kernel
         the paper gives Richardson-Lucy), unit integral; None unless asked.
+    reference
+        A mismatched vacuum recording with its own counting noise
+        (:class:`~.config.ReferenceConfig`), unit integral, in the same
+        channels as the spectrum but never cropped; None unless the
+        configuration draws one.
     params
         Per-spectrum draws: ``zlp_centre``, ``otf_fwhm``, ``noise`` (the
         Gaussian amplitude, or NaN for Poisson), ``zlp_counts`` (NaN for
@@ -64,6 +70,7 @@ class GeneratedSet:
     clean: np.ndarray
     psf: np.ndarray | None
     params: dict[str, np.ndarray]
+    reference: np.ndarray | None = None
 
 
 def load_measured_zlp(path: str | Path) -> np.ndarray:
@@ -154,6 +161,8 @@ class SpectrumGenerator:
             truth=np.concatenate([p.truth for p in parts]),
             clean=np.concatenate([p.clean for p in parts]),
             psf=np.concatenate([p.psf for p in parts]) if with_psf else None,
+            reference=(None if self.config.reference is None
+                       else np.concatenate([p.reference for p in parts])),
             params={
                 k: np.concatenate([p.params[k] for p in parts])
                 for k in parts[0].params
@@ -227,6 +236,10 @@ class SpectrumGenerator:
         if with_psf:
             psf = self._add_noise(measured_zlp, np.ones_like(valid))[0]
 
+        reference, reference_params = None, {}
+        if cfg.reference is not None:
+            reference, reference_params = self._reference(zlp, measured_zlp, centre, counts)
+
         truth = truth * valid
         total = truth.sum(axis=1, keepdims=True)
         target = truth if cfg.target == "quasi_dirac" else loss * valid
@@ -239,6 +252,7 @@ class SpectrumGenerator:
             "first_channel": first,
             "n_valid": n_valid,
             **near_params,
+            **reference_params,
         }
         return GeneratedSet(
             distorted=_unit_integral(distorted),
@@ -247,7 +261,41 @@ class SpectrumGenerator:
             clean=clean,
             psf=None if psf is None else _unit_integral(psf),
             params=params,
+            reference=reference,
         )
+
+    def _reference(self, zlp: np.ndarray, measured_zlp: np.ndarray, centre: np.ndarray,
+                   counts: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Mismatched, noisy vacuum references (:class:`~.config.ReferenceConfig`).
+
+        Drawn after everything else, so that a configuration with a
+        reference gives the same spectra as one without.
+        """
+        ref, rng = self.config.reference, self.rng
+        n, channels = zlp.shape
+        base = measured_zlp.copy()
+        other = rng.uniform(0, 1, n) < ref.other_response_probability
+        if other.any():
+            kernel_f = self._kernel_spectrum(self._otf_widths(int(other.sum())))
+            base[other] = self._convolve(zlp[other], kernel_f)
+        scale = 1 + rng.uniform(-ref.width_mismatch, ref.width_mismatch, n)
+        tail = 1 + rng.uniform(-ref.tail_mismatch, ref.tail_mismatch, n)
+        shift = rng.uniform(-ref.shift_channels, ref.shift_channels, n)
+        x = np.arange(channels, dtype=float)[None, :]
+        source = centre[:, None] + (x - centre[:, None] - shift[:, None]) / scale[:, None]
+        rows = np.broadcast_to(np.arange(n)[:, None], source.shape)
+        reference = scipy.ndimage.map_coordinates(base, [rows, source], order=1,
+                                                  mode="constant")
+        distance = (x - centre[:, None] - shift[:, None]) / fwhm(base)[:, None]
+        reference *= 1 + (tail[:, None] - 1) * (1 - np.exp(-distance**2))
+        dose = np.where(np.isfinite(counts), counts,
+                        _log_uniform(rng, self.config.poisson_zlp_counts, n))
+        dose = dose * _log_uniform(rng, ref.dose_ratio, n)
+        expected = np.clip(reference, 0, None) * (dose / reference.max(axis=1))[:, None]
+        params = {"reference_counts": dose, "reference_width_scale": scale,
+                  "reference_tail_scale": tail, "reference_shift": shift,
+                  "reference_other_response": other}
+        return _unit_integral(rng.poisson(expected).astype(float)), params
 
     def _otf_widths(self, n: int) -> np.ndarray:
         """OTF FWHMs in channels, uniform or log-uniform in ``otf_fwhm_channels``."""

@@ -13,6 +13,7 @@ from hyperspy_eelspecnet.simulation import (
     CropConfig,
     GeneratorConfig,
     NearZlpPeaks,
+    ReferenceConfig,
     ShapeWeights,
     SpectrumGenerator,
 )
@@ -423,3 +424,67 @@ def test_jitter_amplitude_range_reaches_narrow_zlps():
     assert np.median(fwhm(drawn.distorted)) < np.median(fwhm(fixed.distorted))
     with pytest.raises(ValidationError):
         GeneratorConfig(jitter_ev_range=(0.05, 0.0))
+
+
+def _with_reference(**reference) -> GeneratorConfig:
+    return GeneratorConfig(reference=ReferenceConfig(**reference), poisson_probability=0.5,
+                           gaussian_noise=(1e-6, 1e-5))
+
+
+def test_drawing_a_reference_leaves_the_spectra_as_they_were():
+    plain = SpectrumGenerator(GeneratorConfig(poisson_probability=0.5,
+                                              gaussian_noise=(1e-6, 1e-5)), seed=15)
+    with_ref = SpectrumGenerator(_with_reference(), seed=15).generate(300)
+    np.testing.assert_array_equal(with_ref.distorted, plain.generate(300).distorted)
+    assert with_ref.reference.shape == with_ref.distorted.shape
+    np.testing.assert_allclose(with_ref.reference.sum(1), 1, rtol=1e-5)
+    assert plain.generate(3).reference is None
+
+
+def test_matched_reference_is_the_zlp_through_the_same_response():
+    config = _with_reference(width_mismatch=0, tail_mismatch=0, shift_channels=0,
+                             other_response_probability=0, dose_ratio=(1e6, 1e6))
+    noiseless = config.model_copy(update={"gaussian_noise": (0, 0), "dark_mean": (0, 0),
+                                          "poisson_probability": 0})
+    batch = SpectrumGenerator(noiseless, seed=16).generate(200, with_psf=True)
+    # The PSF is the same ZLP through the same response, without noise here;
+    # the reference's own counting noise is at 1e9 counts and more (0.3 % at
+    # 1e-4 of the maximum).
+    strong = batch.psf > 1e-4 * batch.psf.max(1, keepdims=True)
+    np.testing.assert_allclose(batch.reference[strong], batch.psf[strong], rtol=0.02)
+
+
+def test_reference_mismatch_scales_the_width_and_shifts_within_the_drawn_ranges():
+    config = _with_reference(tail_mismatch=0, other_response_probability=0,
+                             dose_ratio=(1e6, 1e6), width_mismatch=0.05, shift_channels=0.5)
+    gen = SpectrumGenerator(config.model_copy(update={"gaussian_noise": (0, 0),
+                                                      "poisson_probability": 0}), seed=17)
+    batch = gen.generate(300, with_psf=True)
+    p = batch.params
+    assert np.all(np.abs(p["reference_width_scale"] - 1) <= 0.05)
+    assert np.all(np.abs(p["reference_shift"]) <= 0.5)
+    np.testing.assert_allclose(fwhm(batch.reference) / fwhm(batch.psf),
+                               p["reference_width_scale"], rtol=0.02)
+    # Spectra with Gaussian noise: the dose is drawn from poisson_zlp_counts.
+    assert np.all(p["reference_counts"] >= 1e3 * 1e6 * (1 - 1e-9))
+
+
+def test_reference_dose_is_its_ratio_times_the_spectrum_counts():
+    config = _with_reference(dose_ratio=(10, 1000)).model_copy(
+        update={"poisson_probability": 1.0})
+    p = SpectrumGenerator(config, seed=19).generate(300).params
+    ratio = p["reference_counts"] / p["zlp_counts"]
+    assert 10 * (1 - 1e-9) <= ratio.min() and ratio.max() <= 1000 * (1 + 1e-9)
+    assert ratio.min() < 20 and ratio.max() > 500
+
+
+def test_some_references_come_from_another_response():
+    config = _with_reference(other_response_probability=0.5, dose_ratio=(1e6, 1e6))
+    batch = SpectrumGenerator(config, seed=18).generate(400, with_psf=True)
+    other = batch.params["reference_other_response"]
+    assert 0.4 < other.mean() < 0.6
+    mismatch = np.abs(fwhm(batch.reference) / fwhm(batch.psf) - 1)
+    # Matched references are within their 5 % width mismatch (plus the sampling
+    # of narrow ZLPs); most of the others are not.
+    assert np.median(mismatch[~other]) < 0.05
+    assert np.median(mismatch[other]) > 0.1

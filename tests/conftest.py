@@ -41,6 +41,20 @@ def tiny_model(tmp_path_factory):
     return export_model(result.model, config, root / "model")
 
 
+@pytest.fixture(scope="session")
+def tiny_reference_model(tmp_path_factory):
+    """Path of a tiny model that takes a vacuum reference as a second channel."""
+    from hyperspy_eelspecnet.simulation import ReferenceConfig
+    from hyperspy_eelspecnet.training.export import export_model
+    from hyperspy_eelspecnet.training.train import train
+
+    root = tmp_path_factory.mktemp("tiny-reference")
+    generator = TINY_GENERATOR.model_copy(update={"reference": ReferenceConfig()})
+    config = tiny_config(name="tiny-reference", generator=generator, reference_input="channel")
+    result = train(config, root / "run", show_progressbar=False)
+    return export_model(result.model, config, root / "model")
+
+
 def eels_signal(shape=(3, 4), channels=300, zlp_channel=80, counts=1e4, seed=5, lazy=False):
     """An EELSSpectrum of generated spectra, calibrated in eV."""
     import exspy

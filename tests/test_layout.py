@@ -26,7 +26,7 @@ ALLOWED = {
     "metrics": {"restoration"},
     "simulation": {"_strict_model", "restoration", "metrics", "io"},
     "models": {"_strict_model"},
-    "inference": {"models", "metrics"},
+    "inference": {"models", "metrics", "restoration"},
     "signals": {"inference", "models", "restoration", "_package"},
     "data": {"simulation", "io"},
     "evaluation": {"inference", "models", "restoration", "simulation", "metrics"},

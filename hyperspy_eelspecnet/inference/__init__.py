@@ -10,6 +10,10 @@ alignment
     Whole-channel alignment on the ZLP, shared with training.
 value_scale
     How unit-integral spectra are mapped to and from the network.
+reference
+    The network's input, with the vacuum reference of a model that takes one.
+energy_units
+    Which axis units are energies, and how many eV each is.
 domain
     Checks that a map lies inside the range a model was trained on.
 blocks

@@ -5,8 +5,10 @@ returns their restorations: each spectrum is normalised to unit integral
 as the paper does, moved by whole channels so that its maximum sits on
 the channel the model was trained for, zero-padded to a length the
 network accepts, mapped to the model's value scale
-(:mod:`hyperspy_eelspecnet.inference.value_scale`), restored in batches, mapped
-back, moved back and scaled back to the input's counts.
+(:mod:`hyperspy_eelspecnet.inference.value_scale`), given with its vacuum
+reference to a model that takes one
+(:mod:`hyperspy_eelspecnet.inference.reference`), restored in batches,
+mapped back, moved back and scaled back to the input's counts.
 """
 
 from __future__ import annotations
@@ -17,14 +19,20 @@ import numpy as np
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, required_length, shift_spectra
 from hyperspy_eelspecnet.inference.precision import resolve_precision
-from hyperspy_eelspecnet.inference.value_scale import from_network, to_network
+from hyperspy_eelspecnet.inference.reference import (
+    check_reference_use,
+    network_input,
+    reference_rows,
+)
+from hyperspy_eelspecnet.inference.value_scale import from_network
 from hyperspy_eelspecnet.models.registry import ModelSpec, load_network
 
 _PREDICT_LOCK = threading.Lock()
 
 
 def restore_spectra(
-    spectra: np.ndarray, model: ModelSpec, batch_size: int = 256, precision: str = "auto"
+    spectra: np.ndarray, model: ModelSpec, batch_size: int = 256, precision: str = "auto",
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     """Restore a block of spectra with an EELSpecNet model.
 
@@ -40,6 +48,12 @@ def restore_spectra(
         ``"float32"``, ``"bfloat16"`` (the network computes in bfloat16,
         faster on processors with native support) or ``"auto"`` (see
         :func:`hyperspy_eelspecnet.inference.precision.resolve_precision`).
+    reference
+        For a model that takes one (card ``preprocessing.reference``): the
+        vacuum recording, one of shape (m,) for all spectra or one per
+        spectrum, shape (n, m); any length and offset (see
+        :func:`hyperspy_eelspecnet.inference.reference.reference_rows`).
+        None for a blind model.
 
     Returns
     -------
@@ -53,10 +67,12 @@ def restore_spectra(
     Raises
     ------
     ValueError
-        For an unknown precision.
+        For an unknown precision, a reference given to a blind model or
+        missing for a reference model, or a reference that is not usable.
     """
     precision = resolve_precision(precision)
     pre = model.preprocessing
+    check_reference_use(pre, reference is not None, model.name)
     x = np.asarray(spectra, dtype=np.float64)
     totals = x.sum(axis=1)
     usable = totals > 0
@@ -64,14 +80,16 @@ def restore_spectra(
     if not usable.any():
         return out.astype(np.float32)
     normalised = x[usable] / totals[usable, None]
+    if reference is not None:
+        reference = reference_rows(reference, x.shape[0])[usable]
     shifts = alignment_shifts(normalised, pre.zlp_channel)
     lengths = required_length(x.shape[1], shifts, pre.length, pre.length_multiple)
     restored = np.empty_like(normalised)
     network = load_network(str(model.path), model.sha256, precision)
     for length in np.unique(lengths):
         rows = lengths == length
-        inputs = shift_spectra(normalised[rows], shifts[rows], int(length))
-        inputs = to_network(inputs, pre).astype(np.float32)[..., None]
+        inputs = network_input(normalised[rows], shifts[rows], int(length), pre,
+                               None if reference is None else reference[rows])
         outputs = from_network(_predict(network, inputs, batch_size)[..., 0], pre)
         restored[rows] = shift_spectra(outputs, -shifts[rows], x.shape[1])
     if pre.target == "quasi_dirac":  # the restoration keeps the total counts

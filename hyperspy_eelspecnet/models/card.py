@@ -83,6 +83,27 @@ class Preprocessing(ValueScale):
     length: int = Field(ge=1)
     length_multiple: int = Field(ge=1)
     target: Literal["quasi_dirac", "zlp_free"]
+    reference: Literal["none", "channel", "richardson_lucy"] = Field(
+        "none", exclude_if=lambda value: value == "none",
+        description="what the model takes besides the spectrum: nothing (a blind "
+        "model), the measured vacuum ZLP as a second input channel, or also "
+        "Richardson-Lucy's result with it (see "
+        "hyperspy_eelspecnet.inference.reference); cards without it are blind")
+    reference_iterations: int | None = Field(
+        None, ge=1, exclude_if=lambda value: value is None,
+        description="Richardson-Lucy iterations of the 'richardson_lucy' input")
+
+    @model_validator(mode="after")
+    def _iterations_for_richardson_lucy(self):
+        if (self.reference == "richardson_lucy") != (self.reference_iterations is not None):
+            raise ValueError("reference_iterations goes with reference 'richardson_lucy' "
+                             "and with it only")
+        return self
+
+    @property
+    def input_channels(self) -> int:
+        """Channels of the network's input: the spectrum and what goes with it."""
+        return {"none": 1, "channel": 2, "richardson_lucy": 3}[self.reference]
 
 
 class Calibration(StrictModel):
@@ -175,6 +196,19 @@ class RealDataRecord(StrictModel):
         return dict(self.model_extra)
 
 
+class NearZlpRecord(StrictModel):
+    """Figures on the near-ZLP, cropped and gain-side sets.
+
+    As ``eelspecnet evaluate --near-zlp --update-cards`` records them.
+    """
+
+    command: str
+    seed: int
+    sizes: dict[str, int] = Field(description="boxes or spectra per subset of each set")
+    summary: dict[str, dict[str, dict[str, dict[str, Summary]]]] = Field(
+        description="set to subset to method to measure to its summary")
+
+
 class ModelCard(StrictModel):
     """The model card of an exported model (its ``card.json``).
 
@@ -201,6 +235,7 @@ class ModelCard(StrictModel):
     limitations: tuple[str, ...]
     weights_sha256: str = Field(description="SHA-256 of model.keras")
     real_data: RealDataRecord | None = None
+    near_zlp: NearZlpRecord | None = None
 
     @field_validator("format_version", mode="before")
     @classmethod

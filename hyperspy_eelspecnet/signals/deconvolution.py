@@ -19,6 +19,7 @@ from hyperspy.exceptions import SignalDimensionError
 import hyperspy_eelspecnet
 from hyperspy_eelspecnet.inference.blocks import map_spectra
 from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
+from hyperspy_eelspecnet.inference.energy_units import ENERGY_UNITS, ev_per_unit
 from hyperspy_eelspecnet.inference.precision import resolve_precision
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.models.registry import MODELS_DIR, ModelSpec, resolve_model
@@ -82,7 +83,9 @@ def check_spectrum_signal(signal, method: str, min_channels: int = MIN_CHANNELS)
     Checks: signal dimension 1, a uniform energy axis of at least
     ``min_channels`` channels and real data; NaN and infinite values are
     refused block by block, when the data are computed (eager signals at
-    once). Warns when the energy axis is not in eV.
+    once). Warns when the energy axis is not in a unit of energy (eV,
+    meV, keV...: see :mod:`hyperspy_eelspecnet.inference.energy_units`);
+    the axis is not converted, the networks work in channels.
     """
     dim = signal.axes_manager.signal_dimension
     if dim != 1:
@@ -105,11 +108,13 @@ def check_spectrum_signal(signal, method: str, min_channels: int = MIN_CHANNELS)
         )
     if np.iscomplexobj(np.empty(0, signal.data.dtype)):
         raise ValueError(f"{method} needs real data, got {signal.data.dtype}")
-    if axis.units != "eV":
+    if ev_per_unit(axis.units) is None:
+        named = isinstance(axis.units, str) and axis.units
+        given = f"is in {axis.units!r}" if named else "has no unit"
         warnings.warn(
-            f"{method}: the energy axis is in {axis.units!r}, not 'eV'; "
-            "the models work in channels, but check the calibration "
-            "(s.axes_manager.signal_axes[0].units)",
+            f"{method}: the energy axis {given}: it should be in {ENERGY_UNITS}; "
+            "the models work in channels, but check the calibration and set "
+            "the unit, e.g. s.axes_manager.signal_axes[0].units = 'eV'",
             UserWarning,
             stacklevel=3,
         )
@@ -197,6 +202,9 @@ def deconvolve_eelspecnet(
         outside the trained range, strongly negative counts, a loss
         region below zero beyond its noise (an over-subtracted dark
         level), a channel count outside the validated range.
+    UserWarning
+        If the energy axis is not in a unit of energy (eV, meV, keV...);
+        the axis is kept as given, in whichever unit of energy.
 
     Examples
     --------
@@ -273,6 +281,11 @@ def richardson_lucy(
     EELSSpectrum or LazyEELSSpectrum or None
         The deconvolved signal, same class, laziness, axes and metadata as
         the input, float32; None if ``inplace``.
+
+    Warns
+    -----
+    UserWarning
+        If the energy axis is not in a unit of energy (eV, meV, keV...).
     """
     check_spectrum_signal(self, "richardson_lucy", min_channels=2)
     iterations = check_iterations(iterations)

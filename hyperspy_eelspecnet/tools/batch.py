@@ -25,6 +25,7 @@ from typing import Literal
 from tqdm.auto import tqdm
 
 from hyperspy_eelspecnet.inference.blocks import spectrum_chunks
+from hyperspy_eelspecnet.inference.energy_units import ev_per_unit
 
 #: File types read as inputs (a ``.zspy`` map is a folder).
 READABLE_SUFFIXES = (".dm4", ".dm3", ".hspy", ".zspy")
@@ -228,14 +229,26 @@ def _load_psf(path):
 
 
 def _richardson_lucy(signal, *, psf, iterations: int):
-    dispersion = signal.axes_manager.signal_axes[0].scale
-    psf_dispersion = psf.axes_manager.signal_axes[0].scale
+    (dispersion, psf_dispersion), unit = _dispersions(signal, psf)
     if abs(psf_dispersion - dispersion) > 1e-6 * abs(dispersion):
         raise ValueError(
-            f"the PSF has {psf_dispersion} per channel, the map {dispersion}: "
-            "record the vacuum ZLP with the map's dispersion"
+            f"the PSF has {psf_dispersion:.6g}{unit} per channel, the map "
+            f"{dispersion:.6g}{unit}: record the vacuum ZLP with the map's dispersion"
         )
     return signal.richardson_lucy(psf, iterations, show_progressbar=False)
+
+
+def _dispersions(*signals) -> tuple[list[float], str]:
+    """The signals' channel widths and their unit, " eV" or "".
+
+    In eV when every energy axis is in a unit of energy (a map in meV
+    and a PSF in eV compare as they should), else as the axes give them.
+    """
+    axes = [s.axes_manager.signal_axes[0] for s in signals]
+    factors = [ev_per_unit(axis.units) for axis in axes]
+    if None in factors:
+        return [axis.scale for axis in axes], ""
+    return [axis.scale * f for axis, f in zip(axes, factors, strict=True)], " eV"
 
 
 class _NoMaps(Exception):

@@ -110,6 +110,17 @@ class TrainingConfig(StrictModel):
         description="start from the weights of this exported model (directory "
         "or .keras file) with the same network layout: fine-tuning",
     )
+    reference_input: Literal["none", "channel", "richardson_lucy"] = Field(
+        "none",
+        description="what the network takes besides the spectrum: nothing, the "
+        "generator's vacuum reference (generator.reference) as a second input "
+        "channel, or Richardson-Lucy's result with that reference as well (a "
+        "third channel; reference_iterations iterations)",
+    )
+    reference_iterations: int | None = Field(
+        None, ge=1, description="Richardson-Lucy iterations of reference_input "
+        "'richardson_lucy'",
+    )
     batch_size: int = Field(32, ge=1)
     steps: int = Field(20000, ge=1)
     checkpoint_every: int = Field(500, ge=1)
@@ -143,6 +154,14 @@ class TrainingConfig(StrictModel):
             raise ValueError(
                 "difference_loss_zlp_margin does nothing without difference_loss_weight"
             )
+        if self.reference_input != "none" and self.generator.reference is None:
+            raise ValueError(
+                f"reference_input {self.reference_input!r} needs generator.reference "
+                "(the vacuum reference drawn with each spectrum)"
+            )
+        if (self.reference_input == "richardson_lucy") != (self.reference_iterations is not None):
+            raise ValueError("reference_iterations goes with reference_input "
+                             "'richardson_lucy' and with it only")
         if self.value_scale == "asinh" and self.network.output_activation != "linear":
             raise ValueError(
                 "value_scale 'asinh' needs network.output_activation 'linear' "
@@ -157,7 +176,8 @@ class TrainingConfig(StrictModel):
                  else {"offset": self.offset})
         return Preprocessing(scale=self.value_scale, **scale, zlp_channel=gen.zlp_channel,
                              length=gen.channels, length_multiple=2 ** len(self.network.filters),
-                             target=gen.target)
+                             target=gen.target, reference=self.reference_input,
+                             reference_iterations=self.reference_iterations)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> TrainingConfig:

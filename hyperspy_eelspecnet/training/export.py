@@ -167,7 +167,8 @@ def export_model(model, config: TrainingConfig, out_dir: str | Path, *,
     try:
         # Trained at a fixed length; exported for any multiple of 2**depth.
         trained = model
-        model = build_unet(config.network, None, name=config.name)
+        model = build_unet(config.network, None, name=config.name,
+                           input_channels=config.preprocessing().input_channels)
         model.set_weights(trained.get_weights())
         model.save(tmp / "model.keras")
         test_input, _ = network_pairs(

@@ -28,7 +28,7 @@ PRESETS: dict[str, NetworkConfig] = {
 
 
 def build_unet(config: NetworkConfig, length: int | None = None, name: str = "eelspecnet",
-               precision: str = "float32"):
+               precision: str = "float32", input_channels: int = 1):
     """Build the U-shaped fully convolutional network.
 
     Parameters
@@ -46,11 +46,16 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
         is float32: ``"float32"`` or ``"mixed_bfloat16"`` (see
         ``TrainingConfig.precision``). Keras' global policy is set only
         while the network is built.
+    input_channels
+        Channels of the input: 1 for the spectrum alone, more for a model
+        that also takes a vacuum reference
+        (:mod:`hyperspy_eelspecnet.inference.reference`).
 
     Returns
     -------
     keras.Model
-        Input and output of shape (batch, length, 1), float32.
+        Input of shape (batch, length, input_channels) and output of
+        shape (batch, length, 1), float32.
 
     Notes
     -----
@@ -70,7 +75,7 @@ def build_unet(config: NetworkConfig, length: int | None = None, name: str = "ee
     conv = dict(kernel_size=config.kernel_size, strides=2, padding="same",
                 kernel_initializer=init)
     with _global_dtype_policy(precision):
-        inputs = keras.Input(shape=(length, 1), name="spectrum")
+        inputs = keras.Input(shape=(length, input_channels), name="spectrum")
         skips = []
         x = inputs
         for level, filters in enumerate(config.filters):

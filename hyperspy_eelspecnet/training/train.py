@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, shift_spectra
+from hyperspy_eelspecnet.inference.reference import network_input
 from hyperspy_eelspecnet.inference.value_scale import to_network
 from hyperspy_eelspecnet.models.keras_import import import_keras
 from hyperspy_eelspecnet.simulation.generator import GeneratedSet, SpectrumGenerator
@@ -42,22 +43,27 @@ class TrainingResult:
 def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
     """Turn generated spectra into the network's (input, target) arrays.
 
-    The same alignment as inference: each distorted spectrum is moved by
-    whole channels so that its maximum sits on the trained ZLP channel,
-    its target moved with it; then both are mapped to the configured
-    value scale (:mod:`hyperspy_eelspecnet.inference.value_scale`).
+    The same input as inference
+    (:func:`hyperspy_eelspecnet.inference.reference.network_input`): each
+    distorted spectrum is moved by whole channels so that its maximum
+    sits on the trained ZLP channel, with its vacuum reference for a
+    reference model; the target is moved with the spectrum; all are
+    mapped to the configured value scale
+    (:mod:`hyperspy_eelspecnet.inference.value_scale`).
 
     Returns
     -------
     tuple of numpy.ndarray
-        Float32 arrays of shape (n, channels, 1).
+        Float32 arrays of shape (n, channels, input channels) and
+        (n, channels, 1).
     """
     gen = config.generator
     shifts = alignment_shifts(batch.distorted, gen.zlp_channel)
     pre = config.preprocessing()
-    x = to_network(shift_spectra(batch.distorted, shifts, gen.channels), pre)
+    reference = batch.reference if pre.reference != "none" else None
+    x = network_input(batch.distorted, shifts, gen.channels, pre, reference)
     y = to_network(shift_spectra(batch.target, shifts, gen.channels), pre)
-    return x[..., None].astype(np.float32), y[..., None].astype(np.float32)
+    return x, y[..., None].astype(np.float32)
 
 
 def _learning_rate_schedule(config: TrainingConfig):
@@ -160,10 +166,11 @@ def train(
         step, elapsed = state.step, state.elapsed_s
     else:
         model = build_unet(config.network, config.generator.channels, name=config.name,
-                           precision=config.precision)
+                           precision=config.precision,
+                           input_channels=config.preprocessing().input_channels)
         if config.init_from:
             start_from = keras.saving.load_model(_weights_path(config.init_from), compile=False)
-            model.set_weights(start_from.get_weights())
+            model.set_weights(_widened_weights(start_from.get_weights(), model.get_weights()))
         compile_model(model, config)
         step, elapsed = 0, 0.0
         _write_history_header(run.history_file)
@@ -189,6 +196,37 @@ def train(
             losses = []
     bar.close()
     return TrainingResult(run.path, model, step, time.perf_counter() - start)
+
+
+def _widened_weights(source: list, target: list) -> list:
+    """``source``'s weights for a network that may take more input channels.
+
+    Every weight must have the target's shape, except the first
+    convolution's kernel, which may have fewer input channels: its new
+    input channels start at zero, so that the fine-tuned network starts
+    as exactly the network it came from, blind to the new inputs.
+
+    Raises
+    ------
+    ValueError
+        If the layouts differ otherwise.
+    """
+    if len(source) != len(target):
+        raise ValueError("init_from has another network layout (a different number of "
+                         "weights): fine-tune from a model of the same layout")
+    widened = []
+    for index, (old, new) in enumerate(zip(source, target, strict=True)):
+        if old.shape == new.shape:
+            widened.append(old)
+        elif index == 0 and old.ndim == 3 and old.shape[::2] == new.shape[::2] \
+                and old.shape[1] < new.shape[1]:
+            wide = np.zeros(new.shape, dtype=old.dtype)
+            wide[:, : old.shape[1]] = old
+            widened.append(wide)
+        else:
+            raise ValueError(f"init_from has another network layout: weight {index} has "
+                             f"shape {old.shape}, this network's {new.shape}")
+    return widened
 
 
 def _weights_path(path: str) -> Path:

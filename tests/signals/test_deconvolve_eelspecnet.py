@@ -176,13 +176,6 @@ def test_spectra_longer_past_the_zlp_than_trained_warn(tiny_model):
         s.deconvolve_eelspecnet(str(tiny_model))
 
 
-def test_energy_axis_not_in_ev_warns(tiny_model):
-    s = eels_signal(shape=(2,))
-    s.axes_manager.signal_axes[0].units = "meV"
-    with pytest.warns(UserWarning, match="not 'eV'"):
-        _deconvolve(s, tiny_model)
-
-
 def test_negative_counts_warn(tiny_model):
     s = eels_signal(shape=(2,))
     s.data[:, 200:] -= 0.05 * s.data.max()

@@ -10,6 +10,7 @@ is never modified unless ``inplace=True``.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 
 import numpy as np
@@ -21,6 +22,7 @@ from hyperspy_eelspecnet.inference.blocks import map_spectra
 from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
 from hyperspy_eelspecnet.inference.energy_units import ENERGY_UNITS, ev_per_unit
 from hyperspy_eelspecnet.inference.precision import resolve_precision
+from hyperspy_eelspecnet.inference.reference import check_reference_use
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.models.registry import MODELS_DIR, ModelSpec, resolve_model
 from hyperspy_eelspecnet.restoration.richardson_lucy import (
@@ -144,11 +146,83 @@ def _result(signal, data, inplace: bool, label: str, provenance: dict):
     return target
 
 
-def _restore_block(spectra: np.ndarray, *, model: ModelSpec, batch_size: int,
-                   precision: str, report: DomainReport) -> np.ndarray:
+def _restore_block(spectra: np.ndarray, *per_pixel_psf: np.ndarray, model: ModelSpec,
+                   batch_size: int, precision: str, report: DomainReport,
+                   psf: np.ndarray | None = None) -> np.ndarray:
     _check_finite(spectra, "deconvolve_eelspecnet")
     report.check(spectra)
-    return restore_spectra(spectra, model, batch_size, precision)
+    reference = per_pixel_psf[0] if per_pixel_psf else psf
+    return restore_spectra(spectra, model, batch_size, precision, reference=reference)
+
+
+#: Relative difference of dispersions above which a PSF is refused.
+DISPERSION_TOLERANCE = 0.01
+
+
+def check_same_dispersion(signal, psf, method: str) -> None:
+    """Refuse a PSF recorded with another dispersion than the data's.
+
+    Both energy axes are compared in eV when both are in a unit of energy
+    (a map in meV and a PSF in eV compare as they should), else as their
+    axes give them. A PSF given as a plain array has no axis to compare.
+
+    Raises
+    ------
+    ValueError
+        If the dispersions differ by more than
+        :data:`DISPERSION_TOLERANCE`, naming both.
+    """
+    if not hasattr(psf, "axes_manager"):
+        return
+    axes = [s.axes_manager.signal_axes[0] for s in (signal, psf)]
+    factors = [ev_per_unit(axis.units) for axis in axes]
+    unit = " eV"
+    if None in factors:
+        factors, unit = [1.0, 1.0], ""
+    data_dispersion, psf_dispersion = (axis.scale * f for axis, f in zip(axes, factors,
+                                                                           strict=True))
+    if abs(psf_dispersion - data_dispersion) > DISPERSION_TOLERANCE * abs(data_dispersion):
+        raise ValueError(
+            f"{method}: the PSF has {psf_dispersion:.6g}{unit} per channel, the data "
+            f"{data_dispersion:.6g}{unit}: record the vacuum ZLP with the data's "
+            "dispersion, or rebin one of them to the other's"
+        )
+
+
+def _psf_arguments(signal, psf, method: str) -> tuple[tuple, dict, dict]:
+    """Check a PSF and say how :func:`map_spectra` should pass it.
+
+    Returns
+    -------
+    tuple
+        ``per_pixel`` (the PSF rows, if one per pixel), the keyword
+        arguments of the block function (``psf``, if one for all), and the
+        PSF's provenance (its title and the sha256 of its values).
+    """
+    check_same_dispersion(signal, psf, method)
+    psf_data = psf.data if hasattr(psf, "data") else np.asarray(psf)
+    nav_shape = signal.data.shape[:-1]
+    if psf_data.ndim > 1 and psf_data.shape[:-1] == nav_shape:
+        per_pixel, kwargs = (psf_data,), {}
+    elif psf_data.ndim == 1 or int(np.prod(psf_data.shape[:-1])) == 1:
+        per_pixel, kwargs = (), {"psf": np.asarray(psf_data).reshape(-1)}
+    else:
+        raise ValueError(
+            f"{method}: psf must be one spectrum or have the signal's navigation shape "
+            f"{nav_shape}, got shape {psf_data.shape}"
+        )
+    provenance = {
+        "psf": psf.metadata.General.title if hasattr(psf, "metadata") else "array",
+        "psf_sha256": _sha256(psf_data),
+    }
+    return per_pixel, kwargs, provenance
+
+
+def _sha256(values) -> str:
+    """sha256 of an array's float64 values; empty for a lazy one (not computed)."""
+    if not isinstance(values, np.ndarray):
+        return ""
+    return hashlib.sha256(np.ascontiguousarray(values, dtype=np.float64).tobytes()).hexdigest()
 
 
 @_shared_docs
@@ -156,6 +230,7 @@ def deconvolve_eelspecnet(
     self,
     model: str = "nzeels-2048",
     *,
+    psf=None,
     inplace: bool = False,
     show_progressbar: bool | None = None,
     batch_size: int = 256,
@@ -174,6 +249,14 @@ def deconvolve_eelspecnet(
         Name of a shipped model (see
         :func:`hyperspy_eelspecnet.list_models`) or path of an exported
         model directory.
+    psf
+        The measured vacuum ZLP, for a model that takes one (its card's
+        ``preprocessing.reference``, e.g. ``"nzeels-2048-psf"``): one
+        spectrum for every pixel (a vacuum recording of any length and
+        offset, with the data's dispersion within 1 %), or a signal with
+        the data's navigation shape (one reference per pixel). It is
+        aligned and normalised as the spectra are. A blind model refuses
+        it; its title and the sha256 of its values go in the provenance.
     inplace
         Replace this signal's data instead of returning a new signal.
     {show_progressbar}
@@ -217,6 +300,9 @@ def deconvolve_eelspecnet(
     spec = resolve_model(model)
     precision = resolve_precision(precision)
     check_spectrum_signal(self, "deconvolve_eelspecnet")
+    check_reference_use(spec.preprocessing, psf is not None, spec.name)
+    per_pixel, psf_kwargs, psf_provenance = (
+        ((), {}, {}) if psf is None else _psf_arguments(self, psf, "deconvolve_eelspecnet"))
     domain = spec.card.domain
     channels = self.axes_manager.signal_axes[0].size
     lo, hi = domain.channels
@@ -228,10 +314,10 @@ def deconvolve_eelspecnet(
             OutOfDomainWarning,
             stacklevel=2,
         )
-    data = map_spectra(self.data, _restore_block, dtype=np.float32,
+    data = map_spectra(self.data, _restore_block, per_pixel=per_pixel, dtype=np.float32,
                        show_progressbar=_show_progressbar(show_progressbar),
                        model=spec, batch_size=batch_size, precision=precision,
-                       report=report)
+                       report=report, **psf_kwargs)
     if not self._lazy:
         report.emit()
     provenance = {
@@ -241,6 +327,7 @@ def deconvolve_eelspecnet(
         "target": spec.preprocessing.target,
         "weights_sha256": spec.sha256,
         "precision": precision,
+        **psf_provenance,
         "package": "hyperspy_eelspecnet",
         "package_version": hyperspy_eelspecnet.__version__,
     }
@@ -268,7 +355,8 @@ def richardson_lucy(
         The point spread function: a single spectrum (e.g. a vacuum ZLP
         recording) used for every pixel, or a signal with the same
         navigation shape (one PSF per pixel). Its length may differ from
-        the data's; it is normalised to unit sum.
+        the data's; it is normalised to unit sum. A PSF signal's
+        dispersion must match the data's within 1 %.
     iterations
         Number of iterations, an integer >= 1 (see
         :func:`~hyperspy_eelspecnet.restoration.richardson_lucy.check_iterations`).
@@ -289,19 +377,7 @@ def richardson_lucy(
     """
     check_spectrum_signal(self, "richardson_lucy", min_channels=2)
     iterations = check_iterations(iterations)
-    psf_data = psf.data if hasattr(psf, "data") else np.asarray(psf)
-    nav_shape = self.data.shape[:-1]
-    per_pixel: tuple = ()
-    if psf_data.ndim > 1 and psf_data.shape[:-1] == nav_shape:
-        per_pixel = (psf_data,)
-        kwargs = {}
-    elif psf_data.ndim == 1 or int(np.prod(psf_data.shape[:-1])) == 1:
-        kwargs = {"psf": np.asarray(psf_data).reshape(-1)}
-    else:
-        raise ValueError(
-            f"psf must be one spectrum or have the signal's navigation shape "
-            f"{nav_shape}, got shape {psf_data.shape}"
-        )
+    per_pixel, kwargs, psf_provenance = _psf_arguments(self, psf, "richardson_lucy")
     data = map_spectra(self.data, _richardson_lucy_block, per_pixel=per_pixel,
                        dtype=np.float32,
                        show_progressbar=_show_progressbar(show_progressbar),
@@ -309,7 +385,7 @@ def richardson_lucy(
     provenance = {
         "method": "Richardson-Lucy",
         "iterations": iterations,
-        "psf": psf.metadata.General.title if hasattr(psf, "metadata") else "array",
+        **psf_provenance,
         "package": "hyperspy_eelspecnet",
         "package_version": hyperspy_eelspecnet.__version__,
     }

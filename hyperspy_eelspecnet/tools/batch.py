@@ -25,7 +25,6 @@ from typing import Literal
 from tqdm.auto import tqdm
 
 from hyperspy_eelspecnet.inference.blocks import spectrum_chunks
-from hyperspy_eelspecnet.inference.energy_units import ev_per_unit
 
 #: File types read as inputs (a ``.zspy`` map is a folder).
 READABLE_SUFFIXES = (".dm4", ".dm3", ".hspy", ".zspy")
@@ -150,8 +149,10 @@ def deconvolve_files(
     method
         ``"eelspecnet"`` or ``"richardson-lucy"``.
     psf
-        Richardson-Lucy only, required: a file holding one vacuum ZLP
-        spectrum recorded with the maps' settings (same dispersion).
+        A file holding one vacuum ZLP spectrum recorded with the maps'
+        settings (the same dispersion within 1 %): required by
+        Richardson-Lucy and by an EELSpecNet model that takes a reference
+        (e.g. ``"nzeels-2048-psf"``), refused by a blind model.
     iterations
         Richardson-Lucy iterations.
     precision
@@ -192,6 +193,7 @@ def deconvolve_files(
 def _deconvolver(method: str, model, psf, iterations: int, precision: str) -> Callable:
     """The deconvolution of one lazy signal, its arguments checked once."""
     from hyperspy_eelspecnet.inference.precision import resolve_precision
+    from hyperspy_eelspecnet.inference.reference import check_reference_use
     from hyperspy_eelspecnet.models.registry import resolve_model
     from hyperspy_eelspecnet.restoration.richardson_lucy import check_iterations
     from hyperspy_eelspecnet.signals import deconvolution
@@ -199,18 +201,21 @@ def _deconvolver(method: str, model, psf, iterations: int, precision: str) -> Ca
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: give one of {', '.join(METHODS)}")
     if method == "eelspecnet":
-        resolve_model(model)
+        spec = resolve_model(model)
+        check_reference_use(spec.preprocessing, psf is not None, spec.name)
+        reference = {} if psf is None else {"psf": _load_psf(psf, "the reference model")}
         return functools.partial(deconvolution.deconvolve_eelspecnet, model=model,
                                  precision=resolve_precision(precision),
-                                 show_progressbar=False)
+                                 show_progressbar=False, **reference)
     iterations = check_iterations(iterations)
-    return functools.partial(_richardson_lucy, psf=_load_psf(psf), iterations=iterations)
+    return functools.partial(deconvolution.richardson_lucy, psf=_load_psf(psf, "richardson-lucy"),
+                             iterations=iterations, show_progressbar=False)
 
 
-def _load_psf(path):
+def _load_psf(path, user: str):
     if path is None:
         raise ValueError(
-            "richardson-lucy needs a PSF: give psf (--psf FILE), a file holding one "
+            f"{user} needs a PSF: give psf (--psf FILE), a file holding one "
             "vacuum ZLP spectrum recorded with the maps' settings"
         )
     import hyperspy.api as hs
@@ -226,29 +231,6 @@ def _load_psf(path):
             "e.g. s.inav[x, y].save('vacuum_zlp.hspy')"
         )
     return psf
-
-
-def _richardson_lucy(signal, *, psf, iterations: int):
-    (dispersion, psf_dispersion), unit = _dispersions(signal, psf)
-    if abs(psf_dispersion - dispersion) > 1e-6 * abs(dispersion):
-        raise ValueError(
-            f"the PSF has {psf_dispersion:.6g}{unit} per channel, the map "
-            f"{dispersion:.6g}{unit}: record the vacuum ZLP with the map's dispersion"
-        )
-    return signal.richardson_lucy(psf, iterations, show_progressbar=False)
-
-
-def _dispersions(*signals) -> tuple[list[float], str]:
-    """The signals' channel widths and their unit, " eV" or "".
-
-    In eV when every energy axis is in a unit of energy (a map in meV
-    and a PSF in eV compare as they should), else as the axes give them.
-    """
-    axes = [s.axes_manager.signal_axes[0] for s in signals]
-    factors = [ev_per_unit(axis.units) for axis in axes]
-    if None in factors:
-        return [axis.scale for axis in axes], ""
-    return [axis.scale * f for axis, f in zip(axes, factors, strict=True)], " eV"
 
 
 class _NoMaps(Exception):

@@ -132,4 +132,4 @@ def test_batch_richardson_lucy_compares_dispersions_in_ev(tmp_path):
     assert _energy_axis(mev)[0] == "meV"
     failed = deconvolve_files([tmp_path / "map_mev.hspy"], psf=tmp_path / "psf_coarse.hspy",
                               overwrite=True, **run).failed
-    assert "the PSF has 0.01 eV per channel, the map 0.005 eV" in failed[0].reason
+    assert "the PSF has 0.01 eV per channel, the data 0.005 eV" in failed[0].reason

@@ -194,3 +194,23 @@ def test_precision_from_the_command_line_reaches_the_outputs(folder, tiny_model,
         main(["deconvolve", str(folder), "--precision", "half"])
     with pytest.raises(ValueError, match="unknown precision 'half'"):
         deconvolve_files([folder / "a.dm4"], model=tiny_model, out_dir=out, precision="half")
+
+
+def test_psf_file_feeds_a_reference_model_and_a_blind_one_refuses_it(
+        folder, tmp_path, tiny_model, tiny_reference_model) -> None:
+    psf = eels_signal(shape=(1,), seed=9).inav[0]
+    psf.save(tmp_path / "vacuum.hspy")
+    with pytest.raises(ValueError, match="needs the measured vacuum ZLP"):
+        deconvolve_files([folder / "a.dm4"], model=tiny_reference_model,
+                         show_progressbar=False)
+    with pytest.raises(ValueError, match="is blind"):
+        deconvolve_files([folder / "a.dm4"], model=tiny_model, psf=tmp_path / "vacuum.hspy",
+                         show_progressbar=False)
+    summary = deconvolve_files([folder / "a.dm4"], model=tiny_reference_model,
+                               psf=tmp_path / "vacuum.hspy", out_dir=tmp_path / "out",
+                               show_progressbar=False)
+    assert summary.exit_status == 0, str(summary)
+    result = hs.load(summary.written[0].output)
+    assert result.metadata.Signal.Deconvolution.psf == psf.metadata.General.title
+    expected = hs.load(folder / "a.dm4").deconvolve_eelspecnet(tiny_reference_model, psf=psf)
+    np.testing.assert_allclose(result.data, expected.data, rtol=1e-5, atol=1e-3)

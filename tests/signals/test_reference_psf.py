@@ -1,0 +1,91 @@
+"""``deconvolve_eelspecnet(psf=...)``: a model that takes the vacuum ZLP."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from conftest import eels_signal
+
+from hyperspy_eelspecnet.inference.restore import restore_spectra
+from hyperspy_eelspecnet.models.registry import resolve_model
+
+
+@pytest.fixture(scope="module")
+def vacuum():
+    """A vacuum-like recording: one spectrum with the test maps' calibration."""
+    psf = eels_signal(shape=(1,), seed=9).inav[0]
+    psf.metadata.General.title = "vacuum ZLP"
+    return psf
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_one_reference_for_every_pixel(tiny_reference_model, vacuum, lazy):
+    s = eels_signal(lazy=lazy)
+    result = s.deconvolve_eelspecnet(tiny_reference_model, psf=vacuum)
+    if lazy:
+        result.compute()
+    data = eels_signal().data.reshape(-1, 300)
+    expected = restore_spectra(data, resolve_model(tiny_reference_model),
+                               reference=vacuum.data)
+    np.testing.assert_allclose(result.data.reshape(-1, 300), expected, rtol=1e-5,
+                               atol=1e-6 * data.max())
+    provenance = result.metadata.Signal.Deconvolution
+    assert provenance.psf == "vacuum ZLP"
+    assert provenance.psf_sha256 == hashlib.sha256(
+        vacuum.data.astype(np.float64).tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_one_reference_per_pixel(tiny_reference_model, vacuum, lazy):
+    s = eels_signal(lazy=lazy)
+    shared = s.deconvolve_eelspecnet(tiny_reference_model, psf=vacuum)
+    references = eels_signal(seed=11)  # another spectrum per pixel, same navigation shape
+    tiled = references._deepcopy_with_new_data(
+        np.broadcast_to(vacuum.data, references.data.shape).copy())
+    own = s.deconvolve_eelspecnet(tiny_reference_model, psf=references)
+    same = s.deconvolve_eelspecnet(tiny_reference_model, psf=tiled)
+    for r in (shared, own, same):
+        if lazy:
+            r.compute()
+    np.testing.assert_allclose(same.data, shared.data, rtol=1e-5, atol=1e-3)
+    assert not np.allclose(own.data, shared.data, rtol=1e-3)
+
+
+def test_reference_with_another_offset_and_length(tiny_reference_model, vacuum):
+    s = eels_signal()
+    expected = s.deconvolve_eelspecnet(tiny_reference_model, psf=vacuum)
+    longer = vacuum._deepcopy_with_new_data(np.concatenate([np.zeros(40), vacuum.data,
+                                                            np.zeros(25)]))
+    longer.axes_manager.signal_axes[0].offset -= 40 * 0.005
+    np.testing.assert_allclose(s.deconvolve_eelspecnet(tiny_reference_model, psf=longer).data,
+                               expected.data, rtol=1e-5, atol=1e-3)
+
+
+def test_reference_of_another_dispersion_is_refused_naming_both(tiny_reference_model, vacuum):
+    other = vacuum.deepcopy()
+    other.axes_manager.signal_axes[0].scale = 0.0052
+    with pytest.raises(ValueError, match=r"the PSF has 0\.0052 eV per channel, the data "
+                                         r"0\.005 eV"):
+        eels_signal().deconvolve_eelspecnet(tiny_reference_model, psf=other)
+    with pytest.raises(ValueError, match="richardson_lucy: the PSF has 0.0052 eV"):
+        eels_signal().richardson_lucy(other, 5)
+    # Within 1 %, and in meV, it is the same dispersion.
+    close = vacuum.deepcopy()
+    close.axes_manager.signal_axes[0].scale = 0.00502
+    eels_signal().richardson_lucy(close, 5)
+    in_mev = vacuum.deepcopy()
+    axis = in_mev.axes_manager.signal_axes[0]
+    axis.scale, axis.offset, axis.units = 5.0, axis.offset * 1000, "meV"
+    eels_signal().deconvolve_eelspecnet(tiny_reference_model, psf=in_mev)
+
+
+def test_blind_model_refuses_a_psf_and_reference_model_needs_one(tiny_model,
+                                                                 tiny_reference_model, vacuum):
+    s = eels_signal(lazy=True)
+    with pytest.raises(ValueError, match="is blind: it takes no vacuum reference"):
+        s.deconvolve_eelspecnet(tiny_model, psf=vacuum)
+    # Refused at the call, before anything is computed.
+    with pytest.raises(ValueError, match="needs the measured vacuum ZLP: pass psf="):
+        s.deconvolve_eelspecnet(tiny_reference_model)

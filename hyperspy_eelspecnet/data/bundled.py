@@ -1,4 +1,14 @@
-"""The bundled synthetic silver-nanowire map: loading and regenerating it."""
+"""The bundled synthetic silver-nanowire map: loading and regenerating it.
+
+``silver_nanowire.dm4`` is :func:`write_bundled_nanowire`'s output; after a
+change to :mod:`hyperspy_eelspecnet.simulation.nanowire`, regenerate it
+from the repository root with::
+
+    .venv/bin/python -c "import hyperspy_eelspecnet.data as d; d.write_bundled_nanowire()"
+
+(``tests/simulation/test_nanowire.py`` checks that the file equals the
+simulation). Its measured ZLP is 45 meV FWHM, the median over the map.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +30,8 @@ def write_bundled_nanowire(path: str | Path = BUNDLED_FILE) -> None:
 
     Whole counts in int16 keep the file at 2.4 MB (float32 would take
     4.7 MB) and, unlike uint16, keep the few negative counts of the read
-    noise.
+    noise; the default dose keeps the ZLP maximum (2.4e4 at most) within
+    int16.
 
     Parameters
     ----------

@@ -34,17 +34,35 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from hyperspy_eelspecnet.evaluation.report import report_generated, report_real
+    from hyperspy_eelspecnet.evaluation.comparison import NEAR_ZLP_RL_ITERATIONS
+    from hyperspy_eelspecnet.evaluation.generated import RL_ITERATIONS
+    from hyperspy_eelspecnet.evaluation.report import (
+        NEAR_ZLP_SETS,
+        report_generated,
+        report_near_zlp,
+        report_real,
+    )
+    from hyperspy_eelspecnet.evaluation.responses import REALDATA
 
     if args.real:
         report = report_real(args.real, args.dispersion, args.out, args.model,
                              command=_command(args),
                              flat_ev=tuple(args.flat) if args.flat else None,
                              precision=args.precision, update_cards=args.update_cards)
+    elif args.near_zlp is not None:
+        try:
+            report = report_near_zlp(
+                args.out, args.model, sets=tuple(args.near_zlp or NEAR_ZLP_SETS),
+                command=_command(args),
+                realdata=args.realdata or REALDATA, size=args.n, seed=args.seed,
+                rl_iterations=_or(args.rl_iterations, NEAR_ZLP_RL_ITERATIONS),
+                precision=args.precision, plots=args.plots, update_cards=args.update_cards)
+        except FileNotFoundError as error:
+            return _error("evaluate", error)
     else:
         report = report_generated(args.out, args.model, command=_command(args),
                                   spectra_per_set=args.n, seed=args.seed,
-                                  rl_iterations=tuple(args.rl_iterations),
+                                  rl_iterations=_or(args.rl_iterations, RL_ITERATIONS),
                                   jitter_centred=not args.paper_jitter,
                                   precision=args.precision, update_cards=args.update_cards)
     print(report.text)
@@ -54,6 +72,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     for path in report.cards:
         print(f"updated {path} [{report.section}]")
     return 0
+
+
+def _or(values: list[int] | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """``values`` as given on the command line, or ``default`` if not given."""
+    return default if values is None else tuple(values)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -142,16 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
     p.set_defaults(func=_export)
 
+    from hyperspy_eelspecnet.evaluation.comparison import NEAR_ZLP_RL_ITERATIONS
     from hyperspy_eelspecnet.evaluation.generated import EVALUATION_SEED, RL_ITERATIONS
+    from hyperspy_eelspecnet.evaluation.report import NEAR_ZLP_SETS
 
-    p = sub.add_parser("evaluate", help="the paper's evaluation, or checks on real spectra")
+    p = sub.add_parser("evaluate", help="the paper's evaluation, the near-ZLP sets, "
+                       "or checks on real spectra")
     p.add_argument("--model", action="append", metavar="NAME|PATH",
                    help="model to evaluate (repeatable; default: every shipped model)")
     p.add_argument("--n", type=int, default=None,
-                   help="spectra per evaluation set (default: the paper's sizes)")
+                   help="spectra per evaluation set (default: the paper's sizes); with "
+                   "--near-zlp, boxes (near-zlp) or spectra (cropped, gain-side) per subset "
+                   "(default: " + ", ".join(f"{name} {size}" for name, (_, size)
+                                            in NEAR_ZLP_SETS.items()) + ")")
     p.add_argument("--seed", type=int, default=EVALUATION_SEED)
-    p.add_argument("--rl-iterations", type=_iteration_count, nargs="*",
-                   default=list(RL_ITERATIONS))
+    p.add_argument("--rl-iterations", type=_iteration_count, nargs="*", default=None,
+                   help="Richardson-Lucy iteration counts (default: "
+                   f"{' '.join(map(str, RL_ITERATIONS))}; with --near-zlp "
+                   f"{' '.join(map(str, NEAR_ZLP_RL_ITERATIONS))})")
     p.add_argument("--paper-jitter", action="store_true",
                    help="leave the first jitter copy unshifted, as the paper's generator")
     p.add_argument("--real", metavar="DIR", default=None,
@@ -161,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flat", type=float, nargs=2, metavar=("START", "END"), default=None,
                    help="--real: smooth stretch (eV past the ZLP) for level and noise; "
                    "default the last 3 eV")
+    p.add_argument("--near-zlp", nargs="*", choices=tuple(NEAR_ZLP_SETS), default=None,
+                   metavar="SET",
+                   help="evaluate on the sets seen through real vacuum ZLP shapes instead: "
+                   f"{', '.join(NEAR_ZLP_SETS)} (all of them if none is named)")
+    p.add_argument("--realdata", metavar="DIR", default=None,
+                   help="--near-zlp: folder of the vacuum ZLP recordings "
+                   "(default: shared/realdata beside the repository)")
+    p.add_argument("--plots", action="store_true",
+                   help="--near-zlp: also write a figure per set")
     _add_precision_argument(p, "arithmetic of the networks (recorded with the table); ")
     p.add_argument("--out", default="evaluation", metavar="DIR")
     p.add_argument("--update-cards", action="store_true",
@@ -175,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output folder (default: beside each input)")
     p.add_argument("--method", choices=tuple(METHODS), default="eelspecnet")
     p.add_argument("--psf", default=None, metavar="FILE",
-                   help="richardson-lucy: file holding one vacuum ZLP spectrum")
+                   help="file holding one vacuum ZLP spectrum: for richardson-lucy, "
+                   "and for an eelspecnet model that takes a reference")
     p.add_argument("--iterations", type=_iteration_count, default=50,
                    help="richardson-lucy iterations")
     _add_precision_argument(p, "eelspecnet: arithmetic of the network; ")
@@ -198,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     if args.command == "evaluate" and args.real and args.dispersion is None:
         parser.error("--real needs --dispersion (eV per channel of those spectra)")
+    if args.command == "evaluate" and args.real and args.near_zlp is not None:
+        parser.error("--real and --near-zlp are different evaluations: give one")
+
     return args.func(args)
 
 

@@ -1,4 +1,4 @@
-"""The figures of ``eelspecnet evaluate``, after the paper's Figs. 3-6."""
+"""The figures of ``eelspecnet evaluate``, after the paper's Figs. 3-6, and of the near-ZLP sets."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hyperspy_eelspecnet.evaluation.comparison import SetResult
 from hyperspy_eelspecnet.evaluation.generated import Evaluation, EvaluationSet
 
 #: Noise amplitudes of the paper's Fig. 3.
@@ -75,6 +76,37 @@ def plot_examples(sets: dict[str, EvaluationSet], restorations: dict, path: Path
         ax.set_xlabel("channel")
     axes[0].legend(fontsize=7)
     return _save(fig, path)
+
+
+def plot_set_examples(result: SetResult, path: Path) -> Path:
+    """Truth, raw, Richardson-Lucy and each model for one box or spectrum per case, log scale."""
+    plt = _pyplot()
+    examples = result.examples
+    columns = len(examples) if len(examples) <= 4 else 3
+    rows = -(-len(examples) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.4 * rows), squeeze=False)
+    styles = {"truth": {"color": "k", "lw": 1.2}, "raw": {"color": "0.6", "lw": 0.8}}
+    for ax in axes.flat[len(examples):]:
+        ax.set_visible(False)
+    for ax, (labels, curves) in zip(axes.flat, examples.items(), strict=False):
+        energy = curves["energy"]
+        floor = 1e-6 * curves["truth"].max()
+        methods = [m for m in curves if m != "energy"]
+        for index, method in enumerate(methods):
+            style = styles.get(method, {"color": f"C{index}", "lw": 0.8})
+            ax.semilogy(energy, np.clip(curves[method], floor, None), label=method, **style)
+        ax.set_title(" / ".join(labels), fontsize=8)
+        ax.set_xlabel("energy (eV)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("counts per pixel")
+    axes[0, 0].legend(fontsize=6)
+    fig.suptitle(f"{result.name}: {result.description}", fontsize=8)
+    return _save(fig, path)
+
+
+def write_near_zlp_plots(results: list[SetResult], out_dir: str | Path) -> list[Path]:
+    """Write the figure of each set that has examples, ``<set>.png``, into ``out_dir``."""
+    return [plot_set_examples(r, Path(out_dir) / f"{r.name}.png") for r in results if r.examples]
 
 
 def _save(fig, path: Path) -> Path:

@@ -1,20 +1,37 @@
 """The report of ``eelspecnet evaluate``: tables, figures and model cards.
 
 :func:`report_generated` runs the paper's evaluation on generated sets,
-:func:`report_real` the checks on measured spectra. Each writes a
-Markdown table headed by the command that made it and can record its
-figures, with that command, in each model's card.
+:func:`report_real` the checks on measured spectra, :func:`report_near_zlp`
+the near-ZLP, cropped and gain-side sets seen through real ZLP shapes.
+Each writes a Markdown table headed by the command that made it and can
+record its figures, with that command, in each model's card.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from hyperspy_eelspecnet.evaluation import generated, real_data
-from hyperspy_eelspecnet.evaluation.plots import write_plots
+from hyperspy_eelspecnet.evaluation import (
+    comparison,
+    cropped,
+    gain_side,
+    generated,
+    near_zlp,
+    real_data,
+    responses,
+)
+from hyperspy_eelspecnet.evaluation.plots import write_near_zlp_plots, write_plots
 from hyperspy_eelspecnet.inference.precision import resolve_precision
 from hyperspy_eelspecnet.models.registry import list_models, resolve_model, write_card
+
+#: The sets of :func:`report_near_zlp`: name to (evaluating function, default size).
+NEAR_ZLP_SETS = {
+    "near-zlp": (near_zlp.evaluate_near_zlp, near_zlp.BOXES),
+    "cropped": (cropped.evaluate_cropped, cropped.SPECTRA),
+    "gain-side": (gain_side.evaluate_gain_side, gain_side.SPECTRA),
+}
 
 
 @dataclass(frozen=True)
@@ -24,7 +41,8 @@ class Report:
     Attributes
     ----------
     section
-        The model-card section it fills: ``evaluation`` or ``real_data``.
+        The model-card section it fills: ``evaluation``, ``real_data`` or
+        ``near_zlp``.
     text
         The text of the table file.
     table
@@ -150,6 +168,90 @@ def report_real(folder: str | Path, dispersion: float, out_dir: str | Path,
            for method, measures in results.items()},
     }) if update_cards else []
     return Report("real_data", text, table, [], cards)
+
+
+def report_near_zlp(out_dir: str | Path, models: list[str] | None = None, *,
+                    sets: tuple[str, ...] = tuple(NEAR_ZLP_SETS), command: str = "",
+                    realdata: str | Path = responses.REALDATA, size: int | None = None,
+                    seed: int = generated.EVALUATION_SEED,
+                    rl_iterations: tuple[int, ...] = comparison.NEAR_ZLP_RL_ITERATIONS,
+                    precision: str = "auto", plots: bool = False,
+                    update_cards: bool = False) -> Report:
+    """Evaluate models against Richardson-Lucy on the near-ZLP, cropped and gain-side sets.
+
+    Writes ``near_zlp.md`` (a table per set, headed by the command) and
+    ``near_zlp.json`` (their summaries, with the seed, sizes and
+    precision) into ``out_dir``, and with ``plots`` a figure per set
+    (``<set>.png``).
+
+    Parameters
+    ----------
+    out_dir
+        Folder of the results (created if missing).
+    models
+        Names or paths of models; None evaluates every shipped model.
+    sets
+        Keys of :data:`NEAR_ZLP_SETS`.
+    command
+        The command that made the report, recorded with it.
+    realdata
+        The folder of the vacuum ZLP recordings (see
+        :func:`~hyperspy_eelspecnet.evaluation.responses.check_realdata`).
+    size
+        Boxes (``near-zlp``) or spectra (the others) per subset; None
+        takes each set's default.
+    seed
+        Seed of the sets; refused if a model trained on it.
+    rl_iterations
+        Richardson-Lucy iteration counts beside the models.
+    precision
+        Arithmetic of the networks (see
+        :func:`~hyperspy_eelspecnet.inference.restore.restore_spectra`).
+    plots
+        Also write the figures.
+    update_cards
+        Record the summaries and ``command`` in each model's card
+        (section ``near_zlp``).
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    ValueError
+        For an unknown set.
+    FileNotFoundError
+        If the realdata folder lacks the recordings.
+    """
+    unknown = set(sets) - set(NEAR_ZLP_SETS)
+    if unknown:
+        raise ValueError(f"unknown sets {sorted(unknown)}; known: {list(NEAR_ZLP_SETS)}")
+    models = _models_or_shipped(models)
+    responses.check_realdata(realdata)
+    out = _folder(out_dir)
+    specs = [resolve_model(m) for m in models]
+    generated.check_seed(seed, specs)
+    precision = resolve_precision(precision)
+    sizes = {name: NEAR_ZLP_SETS[name][1] if size is None else size for name in sets}
+    results = [NEAR_ZLP_SETS[name][0](specs, size=sizes[name], seed=seed, realdata=realdata,
+                                      rl_iterations=tuple(rl_iterations), precision=precision)
+               for name in sets]
+    record = {"seed": seed, "sizes": sizes, "precision": precision,
+              "responses": list(responses.RESPONSES),
+              "summary": {r.name: r.summary() for r in results}}
+    (out / "near_zlp.json").write_text(json.dumps(record, indent=2) + "\n")
+    header = (f"Models {', '.join(s.name for s in specs)} against Richardson-Lucy on the "
+              f"near-ZLP sets; seed {seed}; responses {', '.join(responses.RESPONSES)} "
+              f"({responses.MAIN_RESPONSE} held out from training); networks in {precision}")
+    tables = "\n\n".join(f"## {r.name}\n\n{r.description}.\n\n{comparison.format_set_table(r)}"
+                          for r in results)
+    table = out / "near_zlp.md"
+    text = write_table(table, header, command, tables)
+    cards = update_model_cards(models, "near_zlp", command, {
+        k: record[k] for k in ("seed", "sizes", "summary")}) if update_cards else []
+    return Report("near_zlp", text, table, write_near_zlp_plots(results, out) if plots else [],
+                  cards)
 
 
 def update_model_cards(models: list[str], section: str, command: str,

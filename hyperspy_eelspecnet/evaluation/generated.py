@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 from hyperspy_eelspecnet import metrics
 from hyperspy_eelspecnet.inference.precision import resolve_precision
 from hyperspy_eelspecnet.inference.restore import restore_spectra
-from hyperspy_eelspecnet.models.registry import ModelSpec, resolve_model
+from hyperspy_eelspecnet.models.registry import ModelSpec, resolve_models
 from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
 
 #: Seed of the evaluation sets: not a training seed (see ``check_seed``).
@@ -247,7 +247,7 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
         The :class:`Evaluation`, the sets, and the restorations
         ``{set: {method: array}}`` (for plots).
     """
-    specs = [resolve_model(m) for m in models]
+    specs = resolve_models(models)
     check_seed(seed, specs)
     sets = evaluation_sets(sizes, seed, jitter_centred=jitter_centred)
     methods = [s.name for s in specs] + [f"RL-{i}" for i in rl_iterations]

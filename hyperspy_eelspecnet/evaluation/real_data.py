@@ -32,7 +32,7 @@ import numpy as np
 
 from hyperspy_eelspecnet import metrics
 from hyperspy_eelspecnet.inference.restore import restore_spectra
-from hyperspy_eelspecnet.models.registry import resolve_model
+from hyperspy_eelspecnet.models.registry import resolve_models
 from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
 from hyperspy_eelspecnet.simulation.generator import load_measured_zlp
 
@@ -208,8 +208,7 @@ def evaluate_real(real: RealSet, models: list[str],
         to 3 eV past its maximum (``vacuum_tail_ratio``).
     """
     restorations = {"none": (real.specimen, real.vacuum, False)}
-    for name in models:
-        spec = resolve_model(name)
+    for spec in resolve_models(models):
         zlp_free = spec.preprocessing.target == "zlp_free"
         restorations[spec.name] = (
             restore_spectra(real.specimen, spec, precision=precision).astype(float),

@@ -24,7 +24,12 @@ from hyperspy_eelspecnet.evaluation import (
 )
 from hyperspy_eelspecnet.evaluation.plots import write_near_zlp_plots, write_plots
 from hyperspy_eelspecnet.inference.precision import resolve_precision
-from hyperspy_eelspecnet.models.registry import list_models, resolve_model, write_card
+from hyperspy_eelspecnet.models.registry import (
+    list_models,
+    resolve_model,
+    resolve_models,
+    write_card,
+)
 
 #: The sets of :func:`report_near_zlp`: name to (evaluating function, default size).
 NEAR_ZLP_SETS = {
@@ -230,7 +235,7 @@ def report_near_zlp(out_dir: str | Path, models: list[str] | None = None, *,
     models = _models_or_shipped(models)
     responses.check_realdata(realdata)
     out = _folder(out_dir)
-    specs = [resolve_model(m) for m in models]
+    specs = resolve_models(models)
     generated.check_seed(seed, specs)
     precision = resolve_precision(precision)
     sizes = {name: NEAR_ZLP_SETS[name][1] if size is None else size for name in sets}

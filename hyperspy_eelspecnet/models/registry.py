@@ -12,9 +12,9 @@ cached per process, so a dask worker loads each model once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from hyperspy_eelspecnet.models.card import ModelCard, Preprocessing
@@ -27,7 +27,7 @@ CARD_FILE = "card.json"
 NETWORK_PRECISIONS = ("float32", "bfloat16")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class ModelSpec:
     """A resolved model: where it is, its card and its weights' checksum."""
 
@@ -113,6 +113,32 @@ def resolve_model(model: str | Path) -> ModelSpec:
             "reinstall the package or export the model again"
         )
     return ModelSpec(card.name, path, card, digest)
+
+
+def resolve_models(models: list[str | Path]) -> list[ModelSpec]:
+    """Resolve several models to compare, each under a name of its own.
+
+    A retrained model usually keeps the card name of the one it replaces;
+    where two models share a name, each one given by a path is named by
+    that path as given, so that the two stay apart in tables and figures.
+
+    Parameters
+    ----------
+    models
+        Shipped names or paths, as for :func:`resolve_model`.
+
+    Returns
+    -------
+    list of ModelSpec
+        In the order given.
+    """
+    specs = [resolve_model(m) for m in models]
+    names = [spec.name for spec in specs]
+    return [
+        dataclasses.replace(spec, name=str(given))
+        if names.count(spec.name) > 1 and str(given) != spec.name else spec
+        for given, spec in zip(models, specs, strict=True)
+    ]
 
 
 def write_card(model_dir: str | Path, card: ModelCard) -> Path:

@@ -102,3 +102,15 @@ def test_resolving_a_model_with_a_bad_card_names_the_file_and_key(tiny_model, tm
     message = r"card.json is not a valid model card(.|\n)*channels_past_zlpp"
     with pytest.raises(ValueError, match=message):
         resolve_model(model)
+
+
+def test_two_models_of_one_name_are_compared_under_their_paths(tiny_model, tmp_path):
+    import shutil
+
+    from hyperspy_eelspecnet.models.registry import resolve_models
+
+    retrained = shutil.copytree(tiny_model, tmp_path / "retrained")
+    specs = resolve_models([tiny_model, retrained, "nzeels-2048"])
+    assert [s.name for s in specs] == [str(tiny_model), str(retrained), "nzeels-2048"]
+    # Alone, a model keeps its card's name.
+    assert resolve_models([retrained])[0].name == "tiny-test"

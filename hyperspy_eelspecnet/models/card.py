@@ -160,7 +160,13 @@ class Training(StrictModel):
         "float32", description="Keras dtype policy it trained under (the saved "
         "network is float32 either way); cards without it were trained in float32")
     stage1: dict[str, Any] | None = Field(
-        None, description="provenance of the stage this one was fine-tuned from")
+        None, description="provenance of the stage this one was fine-tuned from "
+        "(cards of two-stage models; later cards list every stage in earlier_stages)")
+    earlier_stages: tuple[dict[str, Any], ...] | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="provenance of every stage before this one, first first: the "
+        "model each was fine-tuned from, its seed, steps, command, time and weights' "
+        "sha256 (export reads them from the card of init_from)")
     reproduce: str | None = Field(None, description="how to train it again, in words")
 
 

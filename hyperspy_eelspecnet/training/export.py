@@ -113,6 +113,7 @@ def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: s
             "backend": keras.backend.backend(),
             "keras_version": keras.__version__,
             "precision": config.precision,
+            "earlier_stages": earlier_stages(config.init_from),
         },
         "limitations": [
             "Trained on generated spectra only; check restorations of real "
@@ -122,6 +123,40 @@ def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: s
         ],
         "weights_sha256": weights_sha256,
     })
+
+
+def earlier_stages(init_from: str | None) -> list[dict] | None:
+    """The stages before a fine-tuning, read from the card of its ``init_from``.
+
+    Parameters
+    ----------
+    init_from
+        The exported model a training started from (a directory with a
+        ``card.json``, or its ``model.keras``), or None.
+
+    Returns
+    -------
+    list of dict or None
+        The starting model's own earlier stages (``earlier_stages``, or
+        the ``stage1`` of older cards), then the starting model itself:
+        its name, seed, steps, batch size, the model it came from, its
+        command, training time and weights' sha256. None when training
+        started from scratch or ``init_from`` has no card.
+    """
+    if init_from is None:
+        return None
+    folder = Path(init_from)
+    card_file = (folder if folder.is_dir() else folder.parent) / "card.json"
+    if not card_file.exists():
+        return None
+    card = ModelCard.read(card_file)
+    run = card.training
+    before = list(run.earlier_stages or ([run.stage1] if run.stage1 else []))
+    return before + [{
+        "name": card.name, "seed": run.seed, "steps": run.steps,
+        "batch_size": run.batch_size, "init_from": run.init_from, "command": run.command,
+        "training_time_s": run.training_time_s, "weights_sha256": card.weights_sha256,
+    }]
 
 
 def export_model(model, config: TrainingConfig, out_dir: str | Path, *,

@@ -206,3 +206,21 @@ def test_train_command_records_itself(tmp_path):
     assert main(["train", str(tmp_path / "tiny.yaml"), "--run-dir", str(tmp_path / "run")]) == 0
     assert "eelspecnet train" in (tmp_path / "run" / "commands.txt").read_text()
     assert (tmp_path / "run" / "checkpoint.keras").exists()
+
+
+def test_fine_tuned_card_records_every_earlier_stage(tiny_model, tmp_path):
+    from hyperspy_eelspecnet.training.export import export_model
+
+    first = resolve_model(tiny_model).card
+    assert first.training.earlier_stages is None
+    models = [tiny_model]
+    for stage in (2, 3):
+        config = tiny_config(steps=2, seed=stage, init_from=str(models[-1]))
+        result = train(config, tmp_path / f"run{stage}", show_progressbar=False)
+        models.append(export_model(result.model, config, tmp_path / f"stage{stage}"))
+    stages = resolve_model(models[-1]).card.training.earlier_stages
+    # Stage 3 lists stage 1 (the tiny model) and stage 2, first first.
+    assert [s["weights_sha256"] for s in stages] == [
+        first.weights_sha256, resolve_model(models[1]).card.weights_sha256]
+    assert [s["seed"] for s in stages] == [first.training.seed, 2]
+    assert stages[1]["init_from"] == str(tiny_model)

@@ -41,19 +41,25 @@ def _domain(config: TrainingConfig) -> Domain:
     """ZLP widths (channels) and channel counts the model was trained on.
 
     The channel counts run from half the shortest training spectrum
-    (``min_channels``, or ``channels`` when all are whole) to twice the
-    longest: a shorter spectrum is zero-padded as the truncated training
-    spectra were, and how far it reaches past the ZLP is checked on its
-    own (``channels_past_zlp``).
+    (``min_channels``, the shortest crop, or ``channels`` when all are
+    whole) to twice the longest: a shorter spectrum is zero-padded as the
+    truncated training spectra were, and how far it reaches past the ZLP
+    is checked on its own (``channels_past_zlp``). The ZLP's channels run
+    from the fewest channels a crop keeps before it.
     """
     gen = config.generator
     distorted = SpectrumGenerator(gen, EXPORT_SEED + 1).generate(_DOMAIN_SPECTRA).distorted
     widths = fwhm(distorted)
+    shortest = gen.min_channels or gen.channels
+    zlp_range = gen.zlp_channel_range or (gen.zlp_channel,) * 2
+    if gen.crop.probability > 0:
+        shortest = min(shortest, round(gen.crop.length[0]))
+        zlp_range = (min(zlp_range[0], gen.crop.channels_before_zlp[0]), zlp_range[1])
     return Domain(
         zlp_fwhm_channels=tuple(round(float(w), 2) for w in np.nanpercentile(widths, [1, 99])),
-        channels=((gen.min_channels or gen.channels) // 2, 2 * gen.channels),
+        channels=(shortest // 2, 2 * gen.channels),
         channels_past_zlp=gen.channels - 1 - gen.zlp_channel,
-        zlp_channel_range=gen.zlp_channel_range or (gen.zlp_channel,) * 2,
+        zlp_channel_range=zlp_range,
     )
 
 

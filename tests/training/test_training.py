@@ -171,6 +171,13 @@ def test_domain_spans_the_training_lengths():
     assert domain.channels == (75, 512)  # half the shortest, twice the longest
     assert domain.channels_past_zlp == 256 - 1 - 50
     assert _domain(tiny_config()).channels == (128, 512)
+    from hyperspy_eelspecnet.simulation import CropConfig
+
+    cropped = TINY_GENERATOR.model_copy(update={"crop": CropConfig(
+        probability=0.3, channels_before_zlp=(16, 40), length=(100, 200))})
+    domain = _domain(tiny_config(generator=cropped))
+    # Crops of 100 channels with the ZLP from channel 16 were trained on.
+    assert domain.channels == (50, 512) and domain.zlp_channel_range == (16, 50)
 
 
 def test_exported_network_accepts_other_lengths(tiny_model):

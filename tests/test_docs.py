@@ -140,6 +140,9 @@ def _write_results(folder: Path) -> None:
         "Real spectra in data (0.005 eV/channel).\n\n"
         "Made with `eelspecnet evaluate --real data --dispersion 0.005`.\n\n"
         + format_real_table(real) + "\n")
+    (folder / "near_zlp.md").write_text(
+        "Made with `eelspecnet evaluate --near-zlp`.\n\n## near-zlp\n\n"
+        "| case | measure | truth |\n|---|---|---|\n| phonon | phonon_counts | 1 |\n")
     for name in ("fidelity.png", "noise_variance.png"):
         plt.imsave(folder / name, np.zeros((4, 4)))
 

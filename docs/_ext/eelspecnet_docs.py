@@ -467,6 +467,7 @@ def _alias_signature(app, what, name, obj, options, signature, return_annotation
 RESULT_TITLES = {
     "evaluation.md": "On generated spectra",
     "real_data.md": "On measured spectra",
+    "near_zlp.md": "Near the ZLP, cropped spectra and the gain side",
 }
 #: Captions of the figures ``eelspecnet evaluate`` writes.
 FIGURE_CAPTIONS = {
@@ -475,6 +476,9 @@ FIGURE_CAPTIONS = {
                           "ZLP-only spectra (paper Fig. 4)",
     "zlp_widths.png": "ZLP FWHM and FWTM recovery and relative error (paper Fig. 5)",
     "fidelity.png": "Fidelity: SSIM and loss-region error (paper Fig. 6)",
+    "near-zlp.png": "One box per near-ZLP case, every method, near the ZLP",
+    "cropped.png": "One cropped spectrum per variant, every method",
+    "gain-side.png": "One gain-side spectrum per dispersion, every method",
 }
 
 
@@ -525,9 +529,10 @@ def results_md(files: list[str], level: int = 2) -> str:
         names = ", ".join(f"`docs/results/{f}`" for f in absent)
         parts += ["```{note}",
                   f"Not in this build: {names}. `eelspecnet evaluate --out docs/results` "
-                  "writes the first with its figures, `eelspecnet evaluate --real DIR "
-                  "--dispersion D --out docs/results` the second; each records the "
-                  "command that made it. Until they exist, this page gives the "
+                  "writes `evaluation.md` with its figures, `eelspecnet evaluate --real "
+                  "DIR --dispersion D --out docs/results` `real_data.md`, `eelspecnet "
+                  "evaluate --near-zlp --out docs/results` `near_zlp.md`; each records "
+                  "the command that made it. Until they exist, this page gives the "
                   "protocol only.", "```", ""]
     return "\n".join(parts)
 

@@ -258,7 +258,10 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
     for s in sets:
         result.values[s.name], restorations[s.name] = {}, {}
         for spec in specs:
-            restored = restore_spectra(s.distorted, spec, precision=result.precision)
+            # A model that takes a vacuum reference gets Richardson-Lucy's kernel.
+            reference = None if spec.preprocessing.reference == "none" else s.psf
+            restored = restore_spectra(s.distorted, spec, precision=result.precision,
+                                       reference=reference)
             restored = restored.astype(np.float64)
             zlp_free = spec.preprocessing.target == "zlp_free"
             result.values[s.name][spec.name] = measure(restored, s, zlp_free)

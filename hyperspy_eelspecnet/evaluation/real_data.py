@@ -210,9 +210,12 @@ def evaluate_real(real: RealSet, models: list[str],
     restorations = {"none": (real.specimen, real.vacuum, False)}
     for spec in resolve_models(models):
         zlp_free = spec.preprocessing.target == "zlp_free"
-        restorations[spec.name] = (
-            restore_spectra(real.specimen, spec, precision=precision).astype(float),
-            restore_spectra(real.vacuum, spec, precision=precision).astype(float), zlp_free)
+        # A model that takes a vacuum reference gets Richardson-Lucy's kernel.
+        reference = None if spec.preprocessing.reference == "none" else real.kernel
+        restorations[spec.name] = tuple(
+            restore_spectra(spectra, spec, precision=precision, reference=reference
+                            ).astype(float) for spectra in (real.specimen, real.vacuum)
+        ) + (zlp_free,)
     for iterations in rl_iterations:
         restorations[f"RL-{iterations}"] = (
             richardson_lucy_kernel(real.specimen, real.kernel, iterations),

@@ -143,3 +143,26 @@ def test_evaluate_passes_the_precision_down_and_records_it(tiny_model, tmp_path)
         assert written["precision"] == precision
         summaries[precision] = written["summary"]["fidelity"]["tiny-test"]["mse"]
     assert summaries["bfloat16"] != summaries["float32"]  # the networks did run in bfloat16
+
+
+def test_reference_model_is_given_richardson_lucys_kernel(tiny_reference_model, monkeypatch):
+    """Generated and real sets hand a reference model the kernel RL gets."""
+    from hyperspy_eelspecnet.evaluation import generated, real_data
+
+    given = []
+    original = generated.restore_spectra
+
+    def spy(spectra, spec, **kwargs):
+        given.append(kwargs.get("reference"))
+        return original(spectra, spec, **kwargs)
+
+    monkeypatch.setattr(generated, "restore_spectra", spy)
+    result, sets, _ = generated.evaluate([str(tiny_reference_model)], {"widths": 6},
+                                         rl_iterations=(2,), show_progressbar=False)
+    np.testing.assert_array_equal(given[0], sets[0].psf)
+    assert np.isfinite(result.values["widths"]["tiny-reference"]["ssim"]).all()
+    if REAL.exists():
+        monkeypatch.setattr(real_data, "restore_spectra", spy)
+        real = real_data.load_real_set(REAL, 0.025013)
+        real_data.evaluate_real(real, [str(tiny_reference_model)], rl_iterations=(2,))
+        np.testing.assert_array_equal(given[-1], real.kernel)

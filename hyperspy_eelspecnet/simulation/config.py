@@ -234,6 +234,12 @@ class GeneratorConfig(StrictModel):
     peak_ratio: Range = (300.0, 4000.0)
     near_zlp_peaks: NearZlpPeaks = NearZlpPeaks()
     crop: CropConfig = CropConfig()
+    bare_probability: float = Field(
+        0.0, ge=0, le=1,
+        description="share of spectra that are the ZLP alone (no peaks, continua "
+        "or near-ZLP peaks), as vacuum pixels are: a model then learns to put "
+        "nothing near the ZLP where nothing is",
+    )
     reference: ReferenceConfig | None = Field(
         None,
         description="draw a vacuum reference with each spectrum (a model that "

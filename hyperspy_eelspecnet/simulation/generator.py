@@ -59,9 +59,11 @@ class GeneratedSet:
         channels as the spectrum but never cropped; None unless the
         configuration draws one.
     params
-        Per-spectrum draws: ``zlp_centre``, ``otf_fwhm``, ``noise`` (the
-        Gaussian amplitude, or NaN for Poisson), ``zlp_counts`` (NaN for
-        Gaussian), ``n_valid`` (channels kept).
+        Per-spectrum draws: ``zlp_centre``, ``otf_fwhm``, ``zlp_fwhm``
+        (the measured ZLP's), ``noise`` (the Gaussian amplitude, or NaN for
+        Poisson), ``zlp_counts`` (NaN for Gaussian), ``first_channel`` and
+        ``n_valid`` (the channels kept), ``bare`` (the ZLP alone), and
+        those of the near-ZLP peaks and the reference.
     """
 
     distorted: np.ndarray
@@ -225,6 +227,10 @@ class SpectrumGenerator:
         zlp_fwhm = fwhm(measured_zlp)
         near_loss, near_params = self._near_zlp_peaks(energy, zlp_fwhm)
         loss = loss + near_loss
+        bare = np.zeros(n, dtype=bool)
+        if cfg.bare_probability > 0:
+            bare = rng.uniform(0, 1, n) < cfg.bare_probability
+            loss[bare] = 0.0
         truth = zlp + loss
         distorted = self._convolve(truth, kernel_f)
 
@@ -251,6 +257,7 @@ class SpectrumGenerator:
             "zlp_counts": counts,
             "first_channel": first,
             "n_valid": n_valid,
+            "bare": bare,
             **near_params,
             **reference_params,
         }

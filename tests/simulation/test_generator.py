@@ -488,3 +488,12 @@ def test_some_references_come_from_another_response():
     # of narrow ZLPs); most of the others are not.
     assert np.median(mismatch[~other]) < 0.05
     assert np.median(mismatch[other]) > 0.1
+
+
+def test_bare_spectra_are_the_zlp_alone_in_their_share():
+    config = GeneratorConfig(bare_probability=0.3, near_zlp_peaks=NearZlpPeaks(probability=1.0),
+                             continua=ContinuumConfig(tail_probability=1.0), target="zlp_free")
+    batch = SpectrumGenerator(config, seed=20).generate(500)
+    bare = batch.params["bare"]
+    assert 0.25 < bare.mean() < 0.35
+    assert np.all(batch.target[bare] == 0) and np.all(batch.target[~bare].max(1) > 0)

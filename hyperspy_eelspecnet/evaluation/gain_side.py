@@ -26,7 +26,6 @@ to both sides, and so its temperature.
 from __future__ import annotations
 
 import numpy as np
-from scipy.constants import Boltzmann, elementary_charge
 
 from hyperspy_eelspecnet.evaluation.comparison import (
     NEAR_ZLP_RL_ITERATIONS,
@@ -52,9 +51,8 @@ from hyperspy_eelspecnet.evaluation.responses import (
     response_for,
 )
 from hyperspy_eelspecnet.models.registry import ModelSpec
+from hyperspy_eelspecnet.simulation.generator import BOLTZMANN_EV
 
-#: Boltzmann's constant, eV per kelvin.
-BOLTZMANN_EV = Boltzmann / elementary_charge
 DISPERSIONS_EV = (0.0005, 0.001)
 CHANNELS = 2048
 ZLP_CHANNEL = 400

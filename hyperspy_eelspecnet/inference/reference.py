@@ -62,7 +62,7 @@ def check_reference_use(preprocessing: Preprocessing, has_reference: bool, model
 
 
 def reference_rows(reference: np.ndarray, n_spectra: int) -> np.ndarray:
-    """One unit-integral reference per spectrum.
+    """The unit-integral references of ``n_spectra`` spectra.
 
     Parameters
     ----------
@@ -76,8 +76,9 @@ def reference_rows(reference: np.ndarray, n_spectra: int) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Float64 array of shape (n_spectra, m), a read-only view where one
-        reference serves all spectra.
+        Float64 array of shape (n_spectra, m), or (1, m) where one
+        reference serves all spectra (aligned, and given to
+        Richardson-Lucy, once for all).
 
     Raises
     ------
@@ -99,7 +100,7 @@ def reference_rows(reference: np.ndarray, n_spectra: int) -> np.ndarray:
     if np.any(totals <= 0):
         raise ValueError("a reference whose total is not positive cannot be normalised: "
                          "give the vacuum recording itself (counts, not a difference)")
-    return np.broadcast_to(ref / totals[:, None], (n_spectra, ref.shape[1]))
+    return ref / totals[:, None]
 
 
 def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
@@ -119,8 +120,9 @@ def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
     preprocessing
         The model card's ``preprocessing``.
     reference
-        Unit-integral references, one per spectrum (:func:`reference_rows`),
-        for a reference model; None for a blind one.
+        Unit-integral references (:func:`reference_rows`), one per
+        spectrum or one row for all, for a reference model; None for a
+        blind one.
 
     Returns
     -------
@@ -131,11 +133,13 @@ def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
     """
     channels = [shift_spectra(normalised, shifts, length)]
     if preprocessing.reference == "richardson_lucy":
-        restored = richardson_lucy_kernel(np.clip(normalised, 0, None), reference,
+        kernel = reference[0] if len(reference) == 1 else reference
+        restored = richardson_lucy_kernel(np.clip(normalised, 0, None), kernel,
                                           preprocessing.reference_iterations)
         channels.append(shift_spectra(restored, shifts, length))
     if preprocessing.reference != "none":
         own_shifts = alignment_shifts(reference, preprocessing.zlp_channel)
-        channels.append(shift_spectra(np.ascontiguousarray(reference), own_shifts, length))
+        aligned = shift_spectra(reference, own_shifts, length)
+        channels.append(np.broadcast_to(aligned, (len(normalised), length)))
     return np.stack([to_network(c, preprocessing) for c in channels], axis=-1).astype(
         np.float32)

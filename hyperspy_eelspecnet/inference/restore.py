@@ -81,15 +81,16 @@ def restore_spectra(
         return out.astype(np.float32)
     normalised = x[usable] / totals[usable, None]
     if reference is not None:
-        reference = reference_rows(reference, x.shape[0])[usable]
+        reference = reference_rows(reference, x.shape[0])
+        reference = reference if len(reference) == 1 else reference[usable]
     shifts = alignment_shifts(normalised, pre.zlp_channel)
     lengths = required_length(x.shape[1], shifts, pre.length, pre.length_multiple)
     restored = np.empty_like(normalised)
     network = load_network(str(model.path), model.sha256, precision)
     for length in np.unique(lengths):
         rows = lengths == length
-        inputs = network_input(normalised[rows], shifts[rows], int(length), pre,
-                               None if reference is None else reference[rows])
+        own = reference if reference is None or len(reference) == 1 else reference[rows]
+        inputs = network_input(normalised[rows], shifts[rows], int(length), pre, own)
         outputs = from_network(_predict(network, inputs, batch_size)[..., 0], pre)
         restored[rows] = shift_spectra(outputs, -shifts[rows], x.shape[1])
     if pre.target == "quasi_dirac":  # the restoration keeps the total counts

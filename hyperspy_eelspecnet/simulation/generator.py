@@ -29,7 +29,7 @@ from hyperspy_eelspecnet.simulation.config import GeneratorConfig
 
 _LN2 = np.log(2.0)
 #: Boltzmann's constant, eV per kelvin.
-_BOLTZMANN_EV = 8.617333262e-5
+BOLTZMANN_EV = 8.617333262e-5
 _CHUNK = 512
 
 
@@ -399,7 +399,7 @@ class SpectrumGenerator:
                       else _log_uniform(rng, near.gain_dispersion_ev, n))
 
         def gain_weight(d):
-            kt = _BOLTZMANN_EV * temperature[:, None]
+            kt = BOLTZMANN_EV * temperature[:, None]
             with np.errstate(divide="ignore", over="ignore"):
                 weight = np.exp(-d * dispersion[:, None] / kt)
             return np.where(gain_on[:, None] & (kt > 0), weight, 0.0)

@@ -150,6 +150,10 @@ class Training(StrictModel):
     linear_loss_weight: float
     difference_loss_weight: float
     difference_loss_zlp_margin: int
+    loss_region_linear_weight: float = Field(
+        0.0, description="weight of the loss-region unit-integral term "
+        "(losses.AsinhLinearMSE); cards without it were trained without it")
+    loss_region_zlp_margin: int = 0
     optimiser: Optimiser
     command: str = Field(description="the command that trained it; empty if not recorded")
     training_time_s: int | None = Field(description="whole seconds, if recorded")

@@ -105,6 +105,18 @@ class TrainingConfig(StrictModel):
         "quasi-Dirac ZLP) that the difference term leaves out: it then weighs "
         "the loss region's noise, not the ZLP's steep flanks",
     )
+    loss_region_linear_weight: float = Field(
+        0.0, ge=0,
+        description="with linear_loss_weight: add this times the squared error "
+        "of the unit-integral values outside loss_region_zlp_margin channels of "
+        "the target's maximum, so that weak peaks near the ZLP are restored "
+        "with their counts (see losses.AsinhLinearMSE)",
+    )
+    loss_region_zlp_margin: int = Field(
+        0, ge=0,
+        description="channels on each side of the target's maximum that the "
+        "loss_region_linear_weight term leaves out",
+    )
     init_from: str | None = Field(
         None,
         description="start from the weights of this exported model (directory "
@@ -153,6 +165,15 @@ class TrainingConfig(StrictModel):
         if self.difference_loss_zlp_margin and self.difference_loss_weight == 0:
             raise ValueError(
                 "difference_loss_zlp_margin does nothing without difference_loss_weight"
+            )
+        if self.loss_region_linear_weight > 0 and self.linear_loss_weight == 0:
+            raise ValueError(
+                "loss_region_linear_weight is a term of the asinh loss: set "
+                "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
+            )
+        if self.loss_region_zlp_margin and self.loss_region_linear_weight == 0:
+            raise ValueError(
+                "loss_region_zlp_margin does nothing without loss_region_linear_weight"
             )
         if self.reference_input != "none" and self.generator.reference is None:
             raise ValueError(

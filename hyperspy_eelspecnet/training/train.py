@@ -90,7 +90,9 @@ def compile_model(model, config: TrainingConfig) -> None:
     if config.linear_loss_weight > 0:
         loss = AsinhLinearMSE(config.asinh_width, config.linear_loss_weight,
                               config.difference_loss_weight,
-                              config.difference_loss_zlp_margin)
+                              config.difference_loss_zlp_margin,
+                              config.loss_region_linear_weight,
+                              config.loss_region_zlp_margin)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=_learning_rate_schedule(config),

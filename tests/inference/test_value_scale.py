@@ -143,12 +143,67 @@ def test_difference_term_leaves_out_the_zlp_margin_only():
     assert float(margin(y_true, far)) == pytest.approx(plain + steps, rel=1e-4)
 
 
+def _best_answer_to_peak_or_no_peak(loss, height: float) -> float:
+    """The value at channel 60 that ``loss`` prefers when a peak of ``height`` there is as
+    likely as none (ZLP at channel 40): the lowest summed loss over both truths."""
+    pre = ASINH
+    truths = np.zeros((2, 128))
+    truths[:, 40] = 0.9
+    truths[1, 60] = height
+    answers = np.linspace(0.0, height, 201)
+    guesses = np.repeat(truths[:1], answers.size, axis=0)
+    guesses[:, 60] = answers
+    y_pred = to_network(guesses, pre)[..., None].astype(np.float32)
+    total = sum(
+        np.asarray(loss.call(np.repeat(to_network(truth[None], pre)[..., None], answers.size, 0)
+                             .astype(np.float32), y_pred))
+        for truth in truths)
+    return float(answers[np.argmin(total)])
+
+
+def test_loss_region_term_makes_an_uncertain_near_zlp_peak_keep_its_mean_count():
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    height = 1e-4  # a phonon beside the ZLP, per channel of unit-integral spectra
+    asinh_only = AsinhLinearMSE(1e-6, linear_weight=3000.0)
+    counted = AsinhLinearMSE(1e-6, linear_weight=3000.0, loss_region_linear_weight=1e8,
+                             loss_region_zlp_margin=3)
+    # the asinh scale answers with a mean of logarithms: a seventh of the mean count
+    assert _best_answer_to_peak_or_no_peak(asinh_only, height) < 0.2 * height / 2
+    assert _best_answer_to_peak_or_no_peak(counted, height) == pytest.approx(height / 2, rel=0.1)
+
+
+def test_loss_region_term_leaves_the_zlp_margin_to_the_linear_term():
+    import keras
+
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    y_true = np.zeros((1, 128, 1), dtype=np.float32)
+    y_true[0, 40] = 0.9
+    at_zlp, far = y_true.copy(), y_true.copy()
+    at_zlp[0, 42] += 0.1  # within 3 channels of the ZLP
+    far[0, 90] += 0.1
+    plain = AsinhLinearMSE(1e-6, linear_weight=1.0)
+    counted = AsinhLinearMSE(1e-6, linear_weight=1.0, loss_region_linear_weight=5.0,
+                             loss_region_zlp_margin=3)
+    assert float(counted(y_true, at_zlp)) == pytest.approx(float(plain(y_true, at_zlp)), rel=1e-5)
+    extra = float(counted(y_true, far)) - float(plain(y_true, far))
+    linear_error = float(plain._to_linear(far[0, 90, 0]) - plain._to_linear(y_true[0, 90, 0]))
+    assert extra == pytest.approx(5.0 * linear_error ** 2 / 128, rel=1e-4)
+    restored = keras.losses.deserialize(keras.losses.serialize(counted))
+    assert (restored.loss_region_linear_weight, restored.loss_region_zlp_margin) == (5.0, 3)
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"difference_loss_weight": 1.0}, "difference_loss_weight is a term of the asinh loss"),
     ({"linear_loss_weight": 1.0, "difference_loss_zlp_margin": 8},
      "difference_loss_zlp_margin does nothing without difference_loss_weight"),
+    ({"loss_region_linear_weight": 1.0},
+     "loss_region_linear_weight is a term of the asinh loss"),
+    ({"linear_loss_weight": 1.0, "loss_region_zlp_margin": 3},
+     "loss_region_zlp_margin does nothing without loss_region_linear_weight"),
 ])
-def test_config_rejects_a_difference_term_that_would_not_apply(changes, message):
+def test_config_rejects_a_loss_term_that_would_not_apply(changes, message):
     with pytest.raises(ValidationError, match=message):
         tiny_config(value_scale="asinh", loss="mse", network={"output_activation": "linear"},
                     **changes)

@@ -153,7 +153,7 @@ class Training(StrictModel):
     loss_region_linear_weight: float = Field(
         0.0, description="weight of the loss-region unit-integral term "
         "(losses.AsinhLinearMSE); cards without it were trained without it")
-    loss_region_zlp_margin: int = 0
+    loss_region_window: tuple[int, int] | None = None
     optimiser: Optimiser
     command: str = Field(description="the command that trained it; empty if not recorded")
     training_time_s: int | None = Field(description="whole seconds, if recorded")

@@ -108,14 +108,14 @@ class TrainingConfig(StrictModel):
     loss_region_linear_weight: float = Field(
         0.0, ge=0,
         description="with linear_loss_weight: add this times the squared error "
-        "of the unit-integral values outside loss_region_zlp_margin channels of "
-        "the target's maximum, so that weak peaks near the ZLP are restored "
-        "with their counts (see losses.AsinhLinearMSE)",
+        "of the unit-integral values in loss_region_window, so that weak peaks "
+        "near the ZLP are restored with their counts (see losses.AsinhLinearMSE)",
     )
-    loss_region_zlp_margin: int = Field(
-        0, ge=0,
-        description="channels on each side of the target's maximum that the "
-        "loss_region_linear_weight term leaves out",
+    loss_region_window: tuple[int, int] | None = Field(
+        None,
+        description="[inner, outer]: the loss_region_linear_weight term weighs "
+        "the channels more than inner and at most outer channels from the "
+        "target's maximum, on both sides; unset: every channel",
     )
     init_from: str | None = Field(
         None,
@@ -171,10 +171,17 @@ class TrainingConfig(StrictModel):
                 "loss_region_linear_weight is a term of the asinh loss: set "
                 "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
             )
-        if self.loss_region_zlp_margin and self.loss_region_linear_weight == 0:
-            raise ValueError(
-                "loss_region_zlp_margin does nothing without loss_region_linear_weight"
-            )
+        if self.loss_region_window is not None:
+            if self.loss_region_linear_weight == 0:
+                raise ValueError(
+                    "loss_region_window does nothing without loss_region_linear_weight"
+                )
+            inner, outer = self.loss_region_window
+            if not 0 <= inner < outer:
+                raise ValueError(
+                    f"loss_region_window {list(self.loss_region_window)} needs "
+                    "0 <= inner < outer channels from the ZLP, e.g. [3, 160]"
+                )
         if self.reference_input != "none" and self.generator.reference is None:
             raise ValueError(
                 f"reference_input {self.reference_input!r} needs generator.reference "

@@ -113,7 +113,7 @@ def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: s
             "difference_loss_weight": config.difference_loss_weight,
             "difference_loss_zlp_margin": config.difference_loss_zlp_margin,
             "loss_region_linear_weight": config.loss_region_linear_weight,
-            "loss_region_zlp_margin": config.loss_region_zlp_margin,
+            "loss_region_window": config.loss_region_window,
             "optimiser": config.optimiser.model_dump(),
             "command": command,
             "training_time_s": None if training_time_s is None else round(training_time_s),

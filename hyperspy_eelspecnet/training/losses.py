@@ -46,8 +46,7 @@ class AsinhLinearMSE(keras.losses.Loss):
         loss region's noise and not the ZLP's steep flanks.
     loss_region_linear_weight
         Weight of a fourth term, the squared error of the unit-integral
-        values outside ``loss_region_zlp_margin`` channels of the target's
-        maximum. Where a network cannot tell a weak peak from no peak (a
+        values in ``loss_region_window`` around the target's maximum. Where a network cannot tell a weak peak from no peak (a
         phonon under the ZLP's tail, in noise), the asinh term's best
         answer is a mean of logarithms, far below the mean count, so
         near-ZLP peaks come out with a fraction of their counts. For a
@@ -55,15 +54,18 @@ class AsinhLinearMSE(keras.losses.Loss):
         the best answer is 0.14 of the mean without this term and 0.96 of
         it with weight 1e8 (0.7 at 3e-5, 0.5 at 1e-5: the weaker loss
         region stays on the asinh scale; ``tests/inference/test_value_scale.py``).
-    loss_region_zlp_margin
-        Channels on each side of the target's maximum that the fourth
-        term leaves to the second.
+    loss_region_window
+        ``(inner, outer)``: the fourth term weighs the channels more than
+        ``inner`` and at most ``outer`` channels from the target's maximum,
+        on both sides: the near-ZLP region, where peaks hide in the ZLP's
+        tail, and not the far loss region, whose weak noisy stretches the
+        asinh scale restores better. ``None``: every channel.
     """
 
     def __init__(self, asinh_width: float, linear_weight: float,
                  difference_weight: float = 0.0, difference_zlp_margin: int = 0,
                  loss_region_linear_weight: float = 0.0,
-                 loss_region_zlp_margin: int = 0,
+                 loss_region_window: tuple[int, int] | None = None,
                  name: str = "asinh_linear_mse", **kwargs):
         super().__init__(name=name, **kwargs)
         self.asinh_width = float(asinh_width)
@@ -71,7 +73,8 @@ class AsinhLinearMSE(keras.losses.Loss):
         self.difference_weight = float(difference_weight)
         self.difference_zlp_margin = int(difference_zlp_margin)
         self.loss_region_linear_weight = float(loss_region_linear_weight)
-        self.loss_region_zlp_margin = int(loss_region_zlp_margin)
+        self.loss_region_window = None if loss_region_window is None else tuple(
+            int(c) for c in loss_region_window)
 
     def call(self, y_true, y_pred):
         # one value per spectrum: (batch, channels, 1) flattened to (batch, channels)
@@ -89,9 +92,12 @@ class AsinhLinearMSE(keras.losses.Loss):
                 step = step * outside[:, 1:] * outside[:, :-1]
             loss = loss + self.difference_weight * ops.mean(step, axis=-1)
         if self.loss_region_linear_weight:
-            outside = self._outside_zlp(y_true, self.loss_region_zlp_margin)
-            loss = loss + self.loss_region_linear_weight * ops.mean(
-                ops.square(linear_error) * outside, axis=-1)
+            square = ops.square(linear_error)
+            if self.loss_region_window is not None:
+                inner, outer = self.loss_region_window
+                square = square * (self._outside_zlp(y_true, inner)
+                                   - self._outside_zlp(y_true, outer))
+            loss = loss + self.loss_region_linear_weight * ops.mean(square, axis=-1)
         return loss
 
     @staticmethod
@@ -112,4 +118,4 @@ class AsinhLinearMSE(keras.losses.Loss):
                 "difference_weight": self.difference_weight,
                 "difference_zlp_margin": self.difference_zlp_margin,
                 "loss_region_linear_weight": self.loss_region_linear_weight,
-                "loss_region_zlp_margin": self.loss_region_zlp_margin}
+                "loss_region_window": self.loss_region_window}

@@ -92,7 +92,7 @@ def compile_model(model, config: TrainingConfig) -> None:
                               config.difference_loss_weight,
                               config.difference_loss_zlp_margin,
                               config.loss_region_linear_weight,
-                              config.loss_region_zlp_margin)
+                              config.loss_region_window)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=_learning_rate_schedule(config),

@@ -167,31 +167,32 @@ def test_loss_region_term_makes_an_uncertain_near_zlp_peak_keep_its_mean_count()
     height = 1e-4  # a phonon beside the ZLP, per channel of unit-integral spectra
     asinh_only = AsinhLinearMSE(1e-6, linear_weight=3000.0)
     counted = AsinhLinearMSE(1e-6, linear_weight=3000.0, loss_region_linear_weight=1e8,
-                             loss_region_zlp_margin=3)
+                             loss_region_window=(3, 160))
     # the asinh scale answers with a mean of logarithms: a seventh of the mean count
     assert _best_answer_to_peak_or_no_peak(asinh_only, height) < 0.2 * height / 2
     assert _best_answer_to_peak_or_no_peak(counted, height) == pytest.approx(height / 2, rel=0.1)
 
 
-def test_loss_region_term_leaves_the_zlp_margin_to_the_linear_term():
+def test_loss_region_term_weighs_its_window_only():
     import keras
 
     from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
 
     y_true = np.zeros((1, 128, 1), dtype=np.float32)
     y_true[0, 40] = 0.9
-    at_zlp, far = y_true.copy(), y_true.copy()
-    at_zlp[0, 42] += 0.1  # within 3 channels of the ZLP
-    far[0, 90] += 0.1
     plain = AsinhLinearMSE(1e-6, linear_weight=1.0)
     counted = AsinhLinearMSE(1e-6, linear_weight=1.0, loss_region_linear_weight=5.0,
-                             loss_region_zlp_margin=3)
-    assert float(counted(y_true, at_zlp)) == pytest.approx(float(plain(y_true, at_zlp)), rel=1e-5)
-    extra = float(counted(y_true, far)) - float(plain(y_true, far))
-    linear_error = float(plain._to_linear(far[0, 90, 0]) - plain._to_linear(y_true[0, 90, 0]))
-    assert extra == pytest.approx(5.0 * linear_error ** 2 / 128, rel=1e-4)
+                             loss_region_window=(3, 40))
+    for channel, weighed in ((42, False), (37, False), (44, True), (10, True), (80, True), (81, False),
+                             (120, False)):
+        guess = y_true.copy()
+        guess[0, channel] += 0.1
+        extra = float(counted(y_true, guess)) - float(plain(y_true, guess))
+        error = float(plain._to_linear(guess[0, channel, 0]) - plain._to_linear(y_true[0, channel, 0]))
+        assert extra == pytest.approx(5.0 * error ** 2 / 128 if weighed else 0.0,
+                                      rel=1e-4, abs=1e-9), channel
     restored = keras.losses.deserialize(keras.losses.serialize(counted))
-    assert (restored.loss_region_linear_weight, restored.loss_region_zlp_margin) == (5.0, 3)
+    assert (restored.loss_region_linear_weight, restored.loss_region_window) == (5.0, (3, 40))
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -200,8 +201,10 @@ def test_loss_region_term_leaves_the_zlp_margin_to_the_linear_term():
      "difference_loss_zlp_margin does nothing without difference_loss_weight"),
     ({"loss_region_linear_weight": 1.0},
      "loss_region_linear_weight is a term of the asinh loss"),
-    ({"linear_loss_weight": 1.0, "loss_region_zlp_margin": 3},
-     "loss_region_zlp_margin does nothing without loss_region_linear_weight"),
+    ({"linear_loss_weight": 1.0, "loss_region_window": [3, 160]},
+     "loss_region_window does nothing without loss_region_linear_weight"),
+    ({"linear_loss_weight": 1.0, "loss_region_linear_weight": 1.0,
+      "loss_region_window": [160, 3]}, r"needs 0 <= inner < outer"),
 ])
 def test_config_rejects_a_loss_term_that_would_not_apply(changes, message):
     with pytest.raises(ValidationError, match=message):

@@ -35,6 +35,8 @@ from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kern
 NEAR_ZLP_RL_ITERATIONS = (50, 200)
 #: Measures named with this ending are 0/1 flags: tables show their mean.
 FLAG = "_visible"
+#: Added to a reference model's name for its restoration with another response's reference.
+OTHER_REFERENCE = ", other reference"
 
 #: ``{measure: per-box or per-spectrum values}``.
 Scores = dict[str, np.ndarray]
@@ -45,8 +47,18 @@ def subset_rng(seed: int, *labels: str) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(label.encode()) for label in labels)])
 
 
+def method_names(specs: list[ModelSpec], rl_iterations: tuple[int, ...],
+                 other_reference: bool = False) -> list[str]:
+    """The methods of :func:`restore_with_methods`, in its order (``truth`` first)."""
+    names = ["truth", "raw", *[s.name for s in specs]]
+    if other_reference:
+        names += [s.name + OTHER_REFERENCE for s in specs if s.preprocessing.reference != "none"]
+    return names + [f"RL-{i}" for i in rl_iterations]
+
+
 def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
-                         rl_iterations: tuple[int, ...], precision: str
+                         rl_iterations: tuple[int, ...], precision: str,
+                         other_reference: np.ndarray | None = None
                          ) -> dict[str, tuple[np.ndarray, bool]]:
     """Restorations of ``measurement.measured`` by every method.
 
@@ -62,14 +74,19 @@ def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
         vacuum recording.
     precision
         Arithmetic of the networks (``"float32"`` or ``"bfloat16"``).
+    other_reference
+        A vacuum ZLP of another instrument: each model that takes a
+        reference restores the spectra with it too, as a user who gives
+        the wrong recording would (method ``<name>, other reference``).
 
     Returns
     -------
     dict
-        ``{method: (restored, zlp_free)}``: ``truth``, ``raw``, each model
-        and ``RL-<iterations>``, each restoration of the shape of
-        ``measurement.measured``, float64; ``zlp_free`` tells that the
-        method returns no ZLP (compare with the truth less its ZLP).
+        ``{method: (restored, zlp_free)}``: ``truth``, ``raw``, each model,
+        each reference model with ``other_reference`` and ``RL-<iterations>``,
+        each restoration of the shape of ``measurement.measured``, float64;
+        ``zlp_free`` tells that the method returns no ZLP (compare with the
+        truth less its ZLP).
     """
     n, pixels, channels = measurement.measured.shape
     spectra = measurement.measured.reshape(-1, channels)
@@ -82,6 +99,12 @@ def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
         out[spec.name] = (
             shaped(restore_spectra(spectra, spec, precision=precision, reference=reference)),
             spec.preprocessing.target == "zlp_free")
+    if other_reference is not None:
+        for spec in specs:
+            if spec.preprocessing.reference != "none":
+                out[spec.name + OTHER_REFERENCE] = (shaped(restore_spectra(
+                    spectra, spec, precision=precision, reference=other_reference)),
+                    spec.preprocessing.target == "zlp_free")
     for iterations in rl_iterations:
         out[f"RL-{iterations}"] = (
             shaped(richardson_lucy_kernel(spectra, kernels, iterations, workers=-1)), False)

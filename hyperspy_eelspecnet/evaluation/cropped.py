@@ -37,6 +37,7 @@ from hyperspy_eelspecnet.evaluation.comparison import (
     Scores,
     SetResult,
     example_curves,
+    method_names,
     restore_with_methods,
     score_methods,
     subset_rng,
@@ -163,8 +164,7 @@ def evaluate_cropped(specs: list[ModelSpec], *, size: int = SPECTRA,
         "cropped", f"{size} spectra per response and variant; total resolution "
         f"{RESOLUTION_EV * 1e3:g} meV; scored from {REGION_EV[0]:g} to {REGION_EV[1]:g} eV "
         "(or the window's end)", ("response", "variant"),
-        ["truth", "raw", *[s.name for s in specs], *[f"RL-{i}" for i in rl_iterations],
-         "RL-best"])
+        [*method_names(specs, rl_iterations), "RL-best"])
     iterations = tuple(sorted(set(rl_iterations) | set(RL_CANDIDATES)))
     shown = set(result.methods)
     for name in RESPONSES:

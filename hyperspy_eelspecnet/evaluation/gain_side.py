@@ -32,6 +32,7 @@ from hyperspy_eelspecnet.evaluation.comparison import (
     Scores,
     SetResult,
     example_curves,
+    method_names,
     restore_with_methods,
     score_methods,
     subset_rng,
@@ -214,7 +215,7 @@ def evaluate_gain_side(specs: list[ModelSpec], *, size: int = SPECTRA,
         "gain-side", f"{size} spectra per response, dispersion and temperature; total "
         f"resolution {RESOLUTION_EV * 1e3:g} meV, {ZLP_COUNTS:g} counts at the ZLP maximum",
         ("response", "dispersion", "temperature"),
-        ["truth", "raw", *[s.name for s in specs], *[f"RL-{i}" for i in rl_iterations]])
+        method_names(specs, rl_iterations))
     for name in RESPONSES:
         shape = load_response_shape(name, realdata)
         for dispersion in DISPERSIONS_EV:

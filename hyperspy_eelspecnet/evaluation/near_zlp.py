@@ -55,6 +55,7 @@ from hyperspy_eelspecnet.evaluation.comparison import (
     Scores,
     SetResult,
     example_curves,
+    method_names,
     restore_with_methods,
     score_methods,
     subset_rng,
@@ -355,17 +356,19 @@ def evaluate_near_zlp(specs: list[ModelSpec], *, size: int = BOXES,
         "near-zlp", f"{size} boxes of {PIXELS} pixels per response, resolution and case; "
         f"{CHANNELS} channels at {DISPERSION * 1e3:g} meV, {ZLP_COUNTS:g} counts at the "
         "ZLP maximum", ("response", "resolution", "case"),
-        ["truth", "raw", *[s.name for s in specs], *[f"RL-{i}" for i in rl_iterations]],
-        pivot="resolution")
-    for name in RESPONSES:
-        shape = load_response_shape(name, realdata)
+        method_names(specs, rl_iterations, other_reference=True), pivot="resolution")
+    shapes = {name: load_response_shape(name, realdata) for name in RESPONSES}
+    for name, shape in shapes.items():
+        other_shape = next(s for other, s in shapes.items() if other != name)
         for resolution in RESOLUTIONS_EV:
             response = response_for(shape, resolution / DISPERSION)
+            other_reference = response_for(other_shape, resolution / DISPERSION)
             for case in CASES:
                 labels = (name, f"{resolution * 1e3:g} meV", case)
                 drawn, measurement = draw_subset(case, resolution, response, size,
                                                  subset_rng(seed, result.name, *labels))
-                restorations = restore_with_methods(measurement, specs, rl_iterations, precision)
+                restorations = restore_with_methods(measurement, specs, rl_iterations, precision,
+                                                    other_reference)
                 result.values[labels] = score_methods(
                     measurement, restorations,
                     lambda r, ref, m=measurement, d=drawn: score_boxes(r, ref, m.energy, d))

@@ -175,3 +175,27 @@ def test_evaluate_near_zlp_end_to_end_with_card_update(tiny_model, tmp_path, cap
                                                                      sort_keys=True)
     truth = written["summary"]["gain-side"]["vacuum_23 / 1 meV/ch / 600 K"]["truth"]["T_ratio"]
     assert truth["median"] == pytest.approx(1, abs=0.01)
+
+
+@needs_realdata
+def test_a_reference_model_is_also_run_with_another_instruments_reference(
+        tiny_model, tiny_reference_model):
+    from hyperspy_eelspecnet.evaluation.comparison import (
+        OTHER_REFERENCE,
+        method_names,
+        restore_with_methods,
+    )
+    from hyperspy_eelspecnet.inference.restore import restore_spectra
+    from hyperspy_eelspecnet.models.registry import resolve_model
+
+    specs = [resolve_model(str(tiny_model)), resolve_model(str(tiny_reference_model))]
+    _, measurement = _subset("phonon", boxes=1)
+    other = response_for(load_response_shape("mono_10meV", REALDATA), 0.045 / 0.005)
+    restored = restore_with_methods(measurement, specs, (2,), "float32", other_reference=other)
+    wrong = "tiny-reference" + OTHER_REFERENCE
+    assert list(restored) == method_names(specs, (2,), other_reference=True) == [
+        "truth", "raw", "tiny-test", "tiny-reference", wrong, "RL-2"]
+    spectra = measurement.measured.reshape(-1, measurement.measured.shape[-1])
+    expected = restore_spectra(spectra, specs[1], reference=other)
+    np.testing.assert_allclose(restored[wrong][0].reshape(spectra.shape), expected, rtol=1e-6)
+    assert not np.allclose(restored[wrong][0], restored["tiny-reference"][0])

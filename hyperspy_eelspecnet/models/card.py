@@ -150,8 +150,8 @@ class Training(StrictModel):
     linear_loss_weight: float
     difference_loss_weight: float
     difference_loss_zlp_margin: int
-    loss_region_linear_weight: float = Field(
-        0.0, description="weight of the loss-region unit-integral term "
+    loss_region_asinh_width: float | None = Field(
+        None, description="asinh width of the loss near the ZLP "
         "(losses.AsinhLinearMSE); cards without it were trained without it")
     loss_region_window: tuple[int, int] | None = None
     optimiser: Optimiser

@@ -105,17 +105,17 @@ class TrainingConfig(StrictModel):
         "quasi-Dirac ZLP) that the difference term leaves out: it then weighs "
         "the loss region's noise, not the ZLP's steep flanks",
     )
-    loss_region_linear_weight: float = Field(
-        0.0, ge=0,
-        description="with linear_loss_weight: add this times the squared error "
-        "of the unit-integral values in loss_region_window, so that weak peaks "
-        "near the ZLP are restored with their counts (see losses.AsinhLinearMSE)",
+    loss_region_asinh_width: float | None = Field(
+        None, gt=0,
+        description="with linear_loss_weight: in loss_region_window, measure the "
+        "asinh and difference terms on an asinh scale of this width (e.g. 1e-4) "
+        "instead, so that weak peaks near the ZLP are restored with their counts "
+        "(see losses.AsinhLinearMSE); unset: the value scale's own",
     )
-    loss_region_window: tuple[int, int] | None = Field(
-        None,
-        description="[inner, outer]: the loss_region_linear_weight term weighs "
-        "the channels more than inner and at most outer channels from the "
-        "target's maximum, on both sides; unset: every channel",
+    loss_region_window: tuple[int, int] = Field(
+        (3, 160),
+        description="[inner, outer]: the channels more than inner and at most outer "
+        "from the target's maximum, on both sides, that loss_region_asinh_width applies to",
     )
     init_from: str | None = Field(
         None,
@@ -166,22 +166,17 @@ class TrainingConfig(StrictModel):
             raise ValueError(
                 "difference_loss_zlp_margin does nothing without difference_loss_weight"
             )
-        if self.loss_region_linear_weight > 0 and self.linear_loss_weight == 0:
+        if self.loss_region_asinh_width is not None and self.linear_loss_weight == 0:
             raise ValueError(
-                "loss_region_linear_weight is a term of the asinh loss: set "
+                "loss_region_asinh_width is a term of the asinh loss: set "
                 "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
             )
-        if self.loss_region_window is not None:
-            if self.loss_region_linear_weight == 0:
-                raise ValueError(
-                    "loss_region_window does nothing without loss_region_linear_weight"
-                )
-            inner, outer = self.loss_region_window
-            if not 0 <= inner < outer:
-                raise ValueError(
-                    f"loss_region_window {list(self.loss_region_window)} needs "
-                    "0 <= inner < outer channels from the ZLP, e.g. [3, 160]"
-                )
+        inner, outer = self.loss_region_window
+        if not 0 <= inner < outer:
+            raise ValueError(
+                f"loss_region_window {list(self.loss_region_window)} needs "
+                "0 <= inner < outer channels from the ZLP, e.g. [3, 160]"
+            )
         if self.reference_input != "none" and self.generator.reference is None:
             raise ValueError(
                 f"reference_input {self.reference_input!r} needs generator.reference "

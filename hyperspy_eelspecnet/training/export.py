@@ -112,8 +112,9 @@ def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: s
             "linear_loss_weight": config.linear_loss_weight,
             "difference_loss_weight": config.difference_loss_weight,
             "difference_loss_zlp_margin": config.difference_loss_zlp_margin,
-            "loss_region_linear_weight": config.loss_region_linear_weight,
-            "loss_region_window": config.loss_region_window,
+            "loss_region_asinh_width": config.loss_region_asinh_width,
+            "loss_region_window": (config.loss_region_window
+                                   if config.loss_region_asinh_width else None),
             "optimiser": config.optimiser.model_dump(),
             "command": command,
             "training_time_s": None if training_time_s is None else round(training_time_s),

@@ -44,45 +44,53 @@ class AsinhLinearMSE(keras.losses.Loss):
         Channels on each side of the target's maximum (the quasi-Dirac
         ZLP) that the difference term leaves out, so that it weighs the
         loss region's noise and not the ZLP's steep flanks.
-    loss_region_linear_weight
-        Weight of a fourth term, the squared error of the unit-integral
-        values in ``loss_region_window`` around the target's maximum. Where a network cannot tell a weak peak from no peak (a
-        phonon under the ZLP's tail, in noise), the asinh term's best
-        answer is a mean of logarithms, far below the mean count, so
-        near-ZLP peaks come out with a fraction of their counts. For a
-        peak of 1e-4 of the integral per channel that is as likely as none,
-        the best answer is 0.14 of the mean without this term and 0.96 of
-        it with weight 1e8 (0.7 at 3e-5, 0.5 at 1e-5: the weaker loss
-        region stays on the asinh scale; ``tests/inference/test_value_scale.py``).
+    loss_region_asinh_width
+        In ``loss_region_window``, the first and third terms measure the
+        error on an asinh scale of this width instead (1e-4: linear up to
+        about a phonon's height beside a 10-channel ZLP). Where a network
+        cannot tell a weak peak from no peak (a phonon under the ZLP's
+        tail, in noise), the best answer on the narrow asinh scale is a
+        mean of logarithms, far below the mean count, so near-ZLP peaks
+        come out with a fraction of their counts: for a peak of 1e-4 of
+        the integral per channel that is as likely as none, 0.14 of the
+        mean, and 0.91 of it on a scale of width 1e-4
+        (``tests/inference/test_value_scale.py``). Unlike a heavily weighted
+        linear term, the wider scale keeps the window's errors of the same
+        size as the rest, so that training does not forget the far loss
+        region.
     loss_region_window
-        ``(inner, outer)``: the fourth term weighs the channels more than
-        ``inner`` and at most ``outer`` channels from the target's maximum,
-        on both sides: the near-ZLP region, where peaks hide in the ZLP's
-        tail, and not the far loss region, whose weak noisy stretches the
-        asinh scale restores better. ``None``: every channel.
+        ``(inner, outer)``: the channels more than ``inner`` and at most
+        ``outer`` channels from the target's maximum, on both sides: the
+        near-ZLP region, where peaks hide in the ZLP's tail.
     """
 
     def __init__(self, asinh_width: float, linear_weight: float,
                  difference_weight: float = 0.0, difference_zlp_margin: int = 0,
-                 loss_region_linear_weight: float = 0.0,
-                 loss_region_window: tuple[int, int] | None = None,
+                 loss_region_asinh_width: float | None = None,
+                 loss_region_window: tuple[int, int] = (3, 160),
                  name: str = "asinh_linear_mse", **kwargs):
         super().__init__(name=name, **kwargs)
         self.asinh_width = float(asinh_width)
         self.linear_weight = float(linear_weight)
         self.difference_weight = float(difference_weight)
         self.difference_zlp_margin = int(difference_zlp_margin)
-        self.loss_region_linear_weight = float(loss_region_linear_weight)
-        self.loss_region_window = None if loss_region_window is None else tuple(
-            int(c) for c in loss_region_window)
+        self.loss_region_asinh_width = (None if loss_region_asinh_width is None
+                                        else float(loss_region_asinh_width))
+        self.loss_region_window = tuple(int(c) for c in loss_region_window)
 
     def call(self, y_true, y_pred):
         # one value per spectrum: (batch, channels, 1) flattened to (batch, channels)
         y_pred = ops.reshape(y_pred, (ops.shape(y_pred)[0], -1))
         y_true = ops.reshape(ops.cast(y_true, y_pred.dtype), ops.shape(y_pred))
         error = y_pred - y_true
+        linear_pred, linear_true = self._to_linear(y_pred), self._to_linear(y_true)
+        if self.loss_region_asinh_width is not None:
+            inner, outer = self.loss_region_window
+            window = self._outside_zlp(y_true, inner) - self._outside_zlp(y_true, outer)
+            wide = self._wide_scale(linear_pred) - self._wide_scale(linear_true)
+            error = error + window * (wide - error)
         asinh_term = ops.mean(ops.square(error), axis=-1)
-        linear_error = self._to_linear(y_pred) - self._to_linear(y_true)
+        linear_error = linear_pred - linear_true
         linear_term = ops.mean(ops.square(linear_error), axis=-1)
         loss = asinh_term + self.linear_weight * linear_term
         if self.difference_weight:
@@ -91,14 +99,12 @@ class AsinhLinearMSE(keras.losses.Loss):
                 outside = self._outside_zlp(y_true, self.difference_zlp_margin)
                 step = step * outside[:, 1:] * outside[:, :-1]
             loss = loss + self.difference_weight * ops.mean(step, axis=-1)
-        if self.loss_region_linear_weight:
-            square = ops.square(linear_error)
-            if self.loss_region_window is not None:
-                inner, outer = self.loss_region_window
-                square = square * (self._outside_zlp(y_true, inner)
-                                   - self._outside_zlp(y_true, outer))
-            loss = loss + self.loss_region_linear_weight * ops.mean(square, axis=-1)
         return loss
+
+    def _wide_scale(self, linear):
+        """Unit-integral values on the asinh scale of ``loss_region_asinh_width``."""
+        width = self.loss_region_asinh_width
+        return ops.arcsinh(linear / width) / math.asinh(1.0 / width)
 
     @staticmethod
     def _outside_zlp(y_true, margin: int):
@@ -117,5 +123,5 @@ class AsinhLinearMSE(keras.losses.Loss):
                 "linear_weight": self.linear_weight,
                 "difference_weight": self.difference_weight,
                 "difference_zlp_margin": self.difference_zlp_margin,
-                "loss_region_linear_weight": self.loss_region_linear_weight,
+                "loss_region_asinh_width": self.loss_region_asinh_width,
                 "loss_region_window": self.loss_region_window}

@@ -91,7 +91,7 @@ def compile_model(model, config: TrainingConfig) -> None:
         loss = AsinhLinearMSE(config.asinh_width, config.linear_loss_weight,
                               config.difference_loss_weight,
                               config.difference_loss_zlp_margin,
-                              config.loss_region_linear_weight,
+                              config.loss_region_asinh_width,
                               config.loss_region_window)
     model.compile(
         optimizer=keras.optimizers.Adam(

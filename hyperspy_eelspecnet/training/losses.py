@@ -62,12 +62,17 @@ class AsinhLinearMSE(keras.losses.Loss):
         ``(inner, outer)``: the channels more than ``inner`` and at most
         ``outer`` channels from the target's maximum, on both sides: the
         near-ZLP region, where peaks hide in the ZLP's tail.
+    zlp_channel
+        Measure the window from this channel instead of the target's
+        maximum: for a ZLP-free target, whose maximum is a loss peak, the
+        channel every spectrum's ZLP is aligned to.
     """
 
     def __init__(self, asinh_width: float, linear_weight: float,
                  difference_weight: float = 0.0, difference_zlp_margin: int = 0,
                  loss_region_asinh_width: float | None = None,
                  loss_region_window: tuple[int, int] = (3, 160),
+                 zlp_channel: int | None = None,
                  name: str = "asinh_linear_mse", **kwargs):
         super().__init__(name=name, **kwargs)
         self.asinh_width = float(asinh_width)
@@ -77,6 +82,7 @@ class AsinhLinearMSE(keras.losses.Loss):
         self.loss_region_asinh_width = (None if loss_region_asinh_width is None
                                         else float(loss_region_asinh_width))
         self.loss_region_window = tuple(int(c) for c in loss_region_window)
+        self.zlp_channel = None if zlp_channel is None else int(zlp_channel)
 
     def call(self, y_true, y_pred):
         # one value per spectrum: (batch, channels, 1) flattened to (batch, channels)
@@ -86,7 +92,7 @@ class AsinhLinearMSE(keras.losses.Loss):
         linear_pred, linear_true = self._to_linear(y_pred), self._to_linear(y_true)
         if self.loss_region_asinh_width is not None:
             inner, outer = self.loss_region_window
-            window = self._outside_zlp(y_true, inner) - self._outside_zlp(y_true, outer)
+            window = self._outside(y_true, inner) - self._outside(y_true, outer)
             wide = self._wide_scale(linear_pred) - self._wide_scale(linear_true)
             error = error + window * (wide - error)
         asinh_term = ops.mean(ops.square(error), axis=-1)
@@ -113,6 +119,13 @@ class AsinhLinearMSE(keras.losses.Loss):
         peak = ops.expand_dims(ops.argmax(y_true, axis=-1), -1)
         return ops.cast(ops.abs(channel - peak) > margin, y_true.dtype)
 
+    def _outside(self, y_true, margin: int):
+        """1 for the channels more than ``margin`` from the ZLP (``zlp_channel`` if set)."""
+        if self.zlp_channel is None:
+            return self._outside_zlp(y_true, margin)
+        channel = ops.arange(ops.shape(y_true)[1])[None, :]
+        return ops.cast(ops.abs(channel - self.zlp_channel) > margin, y_true.dtype)
+
     def _to_linear(self, y):
         """``value_scale.from_network`` in ``keras.ops``, on clipped values."""
         stretch = math.asinh(1.0 / self.asinh_width)
@@ -124,4 +137,5 @@ class AsinhLinearMSE(keras.losses.Loss):
                 "difference_weight": self.difference_weight,
                 "difference_zlp_margin": self.difference_zlp_margin,
                 "loss_region_asinh_width": self.loss_region_asinh_width,
-                "loss_region_window": self.loss_region_window}
+                "loss_region_window": self.loss_region_window,
+                "zlp_channel": self.zlp_channel}

@@ -87,12 +87,14 @@ def compile_model(model, config: TrainingConfig) -> None:
     from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
 
     loss = config.loss
+    gen = config.generator
     if config.linear_loss_weight > 0:
         loss = AsinhLinearMSE(config.asinh_width, config.linear_loss_weight,
                               config.difference_loss_weight,
                               config.difference_loss_zlp_margin,
                               config.loss_region_asinh_width,
-                              config.loss_region_window)
+                              config.loss_region_window,
+                              gen.zlp_channel if gen.target == "zlp_free" else None)
     model.compile(
         optimizer=keras.optimizers.Adam(
             learning_rate=_learning_rate_schedule(config),

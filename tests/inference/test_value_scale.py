@@ -195,6 +195,23 @@ def test_the_wider_scale_applies_in_its_window_only():
     assert (restored.loss_region_asinh_width, restored.loss_region_window) == (1e-4, (3, 40))
 
 
+def test_a_zlp_free_targets_window_is_measured_from_the_aligned_zlp():
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    y_true = np.zeros((1, 128, 1), dtype=np.float32)
+    y_true[0, 90] = to_network(np.array([1e-3]), ASINH)[0]  # a plasmon; no ZLP in the target
+    wide = AsinhLinearMSE(1e-6, linear_weight=0.0, loss_region_asinh_width=1e-4,
+                          loss_region_window=(3, 20), zlp_channel=40)
+    narrow = AsinhLinearMSE(1e-6, linear_weight=0.0)
+    value = 2e-5
+    for channel, inside in ((50, True), (42, False), (70, False), (88, False)):
+        guess = y_true.copy()
+        guess[0, channel] = to_network(np.array([value]), ASINH)[0]
+        expected = (np.arcsinh(value / 1e-4) / np.arcsinh(1e4)) ** 2 / 128 if inside else (
+            float(narrow(y_true, guess)))
+        assert float(wide(y_true, guess)) == pytest.approx(expected, rel=1e-3), channel
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"difference_loss_weight": 1.0}, "difference_loss_weight is a term of the asinh loss"),
     ({"linear_loss_weight": 1.0, "difference_loss_zlp_margin": 8},

@@ -71,7 +71,7 @@ def main() -> None:
     ours = {}
     for model in models:
         spec = resolve_model(model)
-        given = {} if spec.preprocessing.reference == "none" else {"psf": psf}
+        given = {"psf": psf} if spec.preprocessing.takes_reference else {}
         for precision in PRECISIONS:
             restore_spectra(flat, spec, precision=precision,
                             reference=zlp[None] if given else None)

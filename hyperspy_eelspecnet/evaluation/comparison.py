@@ -52,7 +52,7 @@ def method_names(specs: list[ModelSpec], rl_iterations: tuple[int, ...],
     """The methods of :func:`restore_with_methods`, in its order (``truth`` first)."""
     names = ["truth", "raw", *[s.name for s in specs]]
     if other_reference:
-        names += [s.name + OTHER_REFERENCE for s in specs if s.preprocessing.reference != "none"]
+        names += [s.name + OTHER_REFERENCE for s in specs if s.preprocessing.takes_reference]
     return names + [f"RL-{i}" for i in rl_iterations]
 
 
@@ -95,13 +95,13 @@ def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
            "raw": (measurement.measured, False)}
     kernels = np.repeat(measurement.vacuum, pixels, axis=0)
     for spec in specs:
-        reference = None if spec.preprocessing.reference == "none" else kernels
+        reference = kernels if spec.preprocessing.takes_reference else None
         out[spec.name] = (
             shaped(restore_spectra(spectra, spec, precision=precision, reference=reference)),
             spec.preprocessing.target == "zlp_free")
     if other_reference is not None:
         for spec in specs:
-            if spec.preprocessing.reference != "none":
+            if spec.preprocessing.takes_reference:
                 out[spec.name + OTHER_REFERENCE] = (shaped(restore_spectra(
                     spectra, spec, precision=precision, reference=other_reference)),
                     spec.preprocessing.target == "zlp_free")

@@ -259,7 +259,7 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
         result.values[s.name], restorations[s.name] = {}, {}
         for spec in specs:
             # A model that takes a vacuum reference gets Richardson-Lucy's kernel.
-            reference = None if spec.preprocessing.reference == "none" else s.psf
+            reference = s.psf if spec.preprocessing.takes_reference else None
             restored = restore_spectra(s.distorted, spec, precision=result.precision,
                                        reference=reference)
             restored = restored.astype(np.float64)

@@ -211,7 +211,7 @@ def evaluate_real(real: RealSet, models: list[str],
     for spec in resolve_models(models):
         zlp_free = spec.preprocessing.target == "zlp_free"
         # A model that takes a vacuum reference gets Richardson-Lucy's kernel.
-        reference = None if spec.preprocessing.reference == "none" else real.kernel
+        reference = real.kernel if spec.preprocessing.takes_reference else None
         restorations[spec.name] = tuple(
             restore_spectra(spectra, spec, precision=precision, reference=reference
                             ).astype(float) for spectra in (real.specimen, real.vacuum)

@@ -46,7 +46,7 @@ def check_reference_use(preprocessing: Preprocessing, has_reference: bool, model
     ValueError
         Naming the model and the fix.
     """
-    takes_one = preprocessing.reference != "none"
+    takes_one = preprocessing.takes_reference
     if has_reference and not takes_one:
         raise ValueError(
             f"model {model!r} is blind: it takes no vacuum reference. Call it without "
@@ -137,7 +137,7 @@ def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
         restored = richardson_lucy_kernel(np.clip(normalised, 0, None), kernel,
                                           preprocessing.reference_iterations)
         channels.append(shift_spectra(restored, shifts, length))
-    if preprocessing.reference != "none":
+    if preprocessing.takes_reference:
         own_shifts = alignment_shifts(reference, preprocessing.zlp_channel)
         aligned = shift_spectra(reference, own_shifts, length)
         channels.append(np.broadcast_to(aligned, (len(normalised), length)))

@@ -101,6 +101,11 @@ class Preprocessing(ValueScale):
         return self
 
     @property
+    def takes_reference(self) -> bool:
+        """Whether the model is given a vacuum reference (``psf=``) with the spectrum."""
+        return self.reference != "none"
+
+    @property
     def input_channels(self) -> int:
         """Channels of the network's input: the spectrum and what goes with it."""
         return {"none": 1, "channel": 2, "richardson_lucy": 3}[self.reference]

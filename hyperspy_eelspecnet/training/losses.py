@@ -63,9 +63,10 @@ class AsinhLinearMSE(keras.losses.Loss):
         ``outer`` channels from the target's maximum, on both sides: the
         near-ZLP region, where peaks hide in the ZLP's tail.
     zlp_channel
-        Measure the window from this channel instead of the target's
-        maximum: for a ZLP-free target, whose maximum is a loss peak, the
-        channel every spectrum's ZLP is aligned to.
+        Where the ZLP is, for the window and the difference term's margin:
+        this channel instead of the target's maximum. For a ZLP-free
+        target, whose maximum is a loss peak, the channel every spectrum's
+        ZLP is aligned to.
     """
 
     def __init__(self, asinh_width: float, linear_weight: float,
@@ -90,9 +91,10 @@ class AsinhLinearMSE(keras.losses.Loss):
         y_true = ops.reshape(ops.cast(y_true, y_pred.dtype), ops.shape(y_pred))
         error = y_pred - y_true
         linear_pred, linear_true = self._to_linear(y_pred), self._to_linear(y_true)
+        distance = self._zlp_distance(y_true)
         if self.loss_region_asinh_width is not None:
             inner, outer = self.loss_region_window
-            window = self._outside(y_true, inner) - self._outside(y_true, outer)
+            window = ops.cast((distance > inner) & (distance <= outer), error.dtype)
             wide = self._wide_scale(linear_pred) - self._wide_scale(linear_true)
             error = error + window * (wide - error)
         asinh_term = ops.mean(ops.square(error), axis=-1)
@@ -102,7 +104,7 @@ class AsinhLinearMSE(keras.losses.Loss):
         if self.difference_weight:
             step = ops.square(error[:, 1:] - error[:, :-1])
             if self.difference_zlp_margin:
-                outside = self._outside_zlp(y_true, self.difference_zlp_margin)
+                outside = ops.cast(distance > self.difference_zlp_margin, step.dtype)
                 step = step * outside[:, 1:] * outside[:, :-1]
             loss = loss + self.difference_weight * ops.mean(step, axis=-1)
         return loss
@@ -112,19 +114,12 @@ class AsinhLinearMSE(keras.losses.Loss):
         width = self.loss_region_asinh_width
         return ops.arcsinh(linear / width) / math.asinh(1.0 / width)
 
-    @staticmethod
-    def _outside_zlp(y_true, margin: int):
-        """1 for the channels more than ``margin`` from the target's maximum, else 0."""
+    def _zlp_distance(self, y_true):
+        """Channels from the ZLP: ``zlp_channel`` if set, else the target's maximum."""
         channel = ops.arange(ops.shape(y_true)[1])[None, :]
-        peak = ops.expand_dims(ops.argmax(y_true, axis=-1), -1)
-        return ops.cast(ops.abs(channel - peak) > margin, y_true.dtype)
-
-    def _outside(self, y_true, margin: int):
-        """1 for the channels more than ``margin`` from the ZLP (``zlp_channel`` if set)."""
-        if self.zlp_channel is None:
-            return self._outside_zlp(y_true, margin)
-        channel = ops.arange(ops.shape(y_true)[1])[None, :]
-        return ops.cast(ops.abs(channel - self.zlp_channel) > margin, y_true.dtype)
+        if self.zlp_channel is not None:
+            return ops.abs(channel - self.zlp_channel)
+        return ops.abs(channel - ops.expand_dims(ops.argmax(y_true, axis=-1), -1))
 
     def _to_linear(self, y):
         """``value_scale.from_network`` in ``keras.ops``, on clipped values."""

@@ -60,7 +60,7 @@ def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarr
     gen = config.generator
     shifts = alignment_shifts(batch.distorted, gen.zlp_channel)
     pre = config.preprocessing()
-    reference = batch.reference if pre.reference != "none" else None
+    reference = batch.reference if pre.takes_reference else None
     x = network_input(batch.distorted, shifts, gen.channels, pre, reference)
     y = to_network(shift_spectra(batch.target, shifts, gen.channels), pre)
     return x, y[..., None].astype(np.float32)

@@ -71,7 +71,8 @@ def required_length(
     shifts
         Shifts from :func:`alignment_shifts`.
     minimum
-        The length the model was trained at.
+        The smallest window the model runs in (its card's
+        ``preprocessing.smallest_window``).
     multiple
         The network's length granularity, ``2**depth``.
 

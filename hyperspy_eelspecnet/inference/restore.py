@@ -3,8 +3,9 @@
 :func:`restore_spectra` takes a block of spectra, shape (n, channels), and
 returns their restorations: each spectrum is normalised to unit integral
 as the paper does, moved by whole channels so that its maximum sits on
-the channel the model was trained for, zero-padded to a length the
-network accepts, mapped to the model's value scale
+the channel the model was trained for, zero-padded to the smallest window
+that holds it of those the model runs in (a multiple of the card's
+``length_multiple`` and at least its ``smallest_window``), mapped to the model's value scale
 (:mod:`hyperspy_eelspecnet.inference.value_scale`), given with its vacuum
 reference to a model that takes one
 (:mod:`hyperspy_eelspecnet.inference.reference`), restored in batches,
@@ -84,7 +85,7 @@ def restore_spectra(
         reference = reference_rows(reference, x.shape[0])
         reference = reference if len(reference) == 1 else reference[usable]
     shifts = alignment_shifts(normalised, pre.zlp_channel)
-    lengths = required_length(x.shape[1], shifts, pre.length, pre.length_multiple)
+    lengths = required_length(x.shape[1], shifts, pre.smallest_window, pre.length_multiple)
     restored = np.empty_like(normalised)
     network = load_network(str(model.path), model.sha256, precision)
     for length in np.unique(lengths):

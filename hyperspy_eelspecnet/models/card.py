@@ -75,13 +75,20 @@ class Preprocessing(ValueScale):
     """How a spectrum is put to the network and what comes back.
 
     Besides the value scale: the channel its ZLP maximum is moved to, the
-    training length and the multiple of channels the network accepts,
-    and what the network restores.
+    training length, the smallest window the model runs in and the
+    multiple of channels the network accepts, and what the network
+    restores.
     """
 
     zlp_channel: int = Field(ge=0)
     length: int = Field(ge=1)
     length_multiple: int = Field(ge=1)
+    min_length: int | None = Field(
+        None, ge=1, exclude_if=lambda value: value is None,
+        description="the smallest window a spectrum runs in, a multiple of length_multiple "
+        "no larger than length, written by scripts/window_figures.py --update-cards once "
+        "the restorations in it are shown to stay within the model's own error; cards "
+        "without it run every spectrum in a window of at least length")
     target: Literal["quasi_dirac", "zlp_free"]
     reference: Literal["none", "channel", "richardson_lucy"] = Field(
         "none", exclude_if=lambda value: value == "none",
@@ -99,6 +106,20 @@ class Preprocessing(ValueScale):
             raise ValueError("reference_iterations goes with reference 'richardson_lucy' "
                              "and with it only")
         return self
+
+    @model_validator(mode="after")
+    def _min_length_a_window(self):
+        if self.min_length is not None and (
+                self.min_length % self.length_multiple or self.min_length > self.length):
+            raise ValueError(f"min_length {self.min_length} must be a multiple of "
+                             f"length_multiple {self.length_multiple} no larger than "
+                             f"length {self.length}")
+        return self
+
+    @property
+    def smallest_window(self) -> int:
+        """The fewest channels a spectrum is run in: ``min_length``, else ``length``."""
+        return self.length if self.min_length is None else self.min_length
 
     @property
     def takes_reference(self) -> bool:

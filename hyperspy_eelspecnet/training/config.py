@@ -133,6 +133,14 @@ class TrainingConfig(StrictModel):
         None, ge=1, description="Richardson-Lucy iterations of reference_input "
         "'richardson_lucy'",
     )
+    window_lengths: tuple[int, ...] | None = Field(
+        None, min_length=1,
+        description="network windows (channels) the training blocks run in, in turn: "
+        "each a multiple of 2**(network levels) no longer than generator.channels. A "
+        "block in a shorter window keeps the aligned spectra's first channels, "
+        "renormalised, as a measurement that ends there would be; the shortest becomes "
+        "the card's preprocessing.min_length. None: every block in generator.channels",
+    )
     batch_size: int = Field(32, ge=1)
     steps: int = Field(20000, ge=1)
     checkpoint_every: int = Field(500, ge=1)
@@ -185,6 +193,15 @@ class TrainingConfig(StrictModel):
         if (self.reference_input == "richardson_lucy") != (self.reference_iterations is not None):
             raise ValueError("reference_iterations goes with reference_input "
                              "'richardson_lucy' and with it only")
+        multiple = 2 ** len(self.network.filters)
+        for window in self.window_lengths or ():
+            if window % multiple or not self.generator.zlp_channel < window \
+                    <= self.generator.channels:
+                raise ValueError(
+                    f"window_lengths: {window} must be a multiple of {multiple} (2 to the "
+                    f"network's {len(self.network.filters)} levels), past zlp_channel "
+                    f"{self.generator.zlp_channel} and at most generator.channels "
+                    f"{self.generator.channels}")
         if self.value_scale == "asinh" and self.network.output_activation != "linear":
             raise ValueError(
                 "value_scale 'asinh' needs network.output_activation 'linear' "
@@ -197,8 +214,10 @@ class TrainingConfig(StrictModel):
         gen = self.generator
         scale = ({"asinh_width": self.asinh_width} if self.value_scale == "asinh"
                  else {"offset": self.offset})
+        shortest = min(self.window_lengths or (gen.channels,))
         return Preprocessing(scale=self.value_scale, **scale, zlp_channel=gen.zlp_channel,
                              length=gen.channels, length_multiple=2 ** len(self.network.filters),
+                             min_length=shortest if shortest < gen.channels else None,
                              target=gen.target, reference=self.reference_input,
                              reference_iterations=self.reference_iterations)
 

@@ -40,7 +40,8 @@ class TrainingResult:
     elapsed_s: float
 
 
-def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarray, np.ndarray]:
+def network_pairs(batch: GeneratedSet, config: TrainingConfig, length: int | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Turn generated spectra into the network's (input, target) arrays.
 
     The same input as inference
@@ -51,18 +52,38 @@ def network_pairs(batch: GeneratedSet, config: TrainingConfig) -> tuple[np.ndarr
     mapped to the configured value scale
     (:mod:`hyperspy_eelspecnet.inference.value_scale`).
 
+    Parameters
+    ----------
+    batch
+        Generated spectra.
+    config
+        The training configuration.
+    length
+        The network's window; None for ``generator.channels``. A shorter
+        window ends each spectrum and its target where the window ends
+        (Richardson-Lucy's input too), and both are scaled so that what is
+        left of the spectrum has unit integral: what inference makes of a
+        measurement that ends there.
+
     Returns
     -------
     tuple of numpy.ndarray
-        Float32 arrays of shape (n, channels, input channels) and
-        (n, channels, 1).
+        Float32 arrays of shape (n, length, input channels) and
+        (n, length, 1).
     """
     gen = config.generator
+    length = gen.channels if length is None else length
     shifts = alignment_shifts(batch.distorted, gen.zlp_channel)
     pre = config.preprocessing()
     reference = batch.reference if pre.takes_reference else None
-    x = network_input(batch.distorted, shifts, gen.channels, pre, reference)
-    y = to_network(shift_spectra(batch.target, shifts, gen.channels), pre)
+    distorted, target = batch.distorted, batch.target
+    if length < gen.channels:  # the measurement, had it ended where the window ends
+        inside = np.arange(gen.channels)[None, :] + shifts[:, None] < length
+        held = np.where(inside, distorted, 0).sum(axis=1, keepdims=True)
+        distorted = np.where(inside, distorted, 0) / held
+        target = np.where(inside, target, 0) / held
+    x = network_input(distorted, shifts, length, pre, reference)
+    y = to_network(shift_spectra(target, shifts, length), pre)
     return x, y[..., None].astype(np.float32)
 
 
@@ -169,7 +190,9 @@ def train(
         generator.rng.bit_generator.state = state.rng
         step, elapsed = state.step, state.elapsed_s
     else:
-        model = build_unet(config.network, config.generator.channels, name=config.name,
+        # Any length when the blocks change windows.
+        length = None if config.window_lengths else config.generator.channels
+        model = build_unet(config.network, length, name=config.name,
                            precision=config.precision,
                            input_channels=config.preprocessing().input_channels)
         if config.init_from:
@@ -181,13 +204,15 @@ def train(
 
     end = min(config.steps, stop_after or config.steps)
     every = -(-config.checkpoint_every // _BLOCK) * _BLOCK
+    windows = config.window_lengths or (config.generator.channels,)
     losses: list[float] = []
     start = time.perf_counter() - elapsed
     bar = tqdm(total=config.steps, initial=step, disable=not show_progressbar,
                desc=f"training {config.name}", unit="step")
     while step < end:
         n_batches = min(_BLOCK, end - step)
-        x, y = network_pairs(generator.generate(n_batches * config.batch_size), config)
+        x, y = network_pairs(generator.generate(n_batches * config.batch_size), config,
+                             windows[(step // _BLOCK) % len(windows)])
         for i in range(n_batches):
             rows = slice(i * config.batch_size, (i + 1) * config.batch_size)
             losses.append(float(model.train_on_batch(x[rows], y[rows])[0]))

@@ -23,6 +23,9 @@ BFLOAT16_ASINH = dict(
     network=PRESETS["tiny-6"].model_copy(update={"output_activation": "linear"}),
 )
 
+#: A tiny run whose blocks alternate between a 192- and a 256-channel window.
+WINDOWS = dict(window_lengths=(192, 256))
+
 
 def _history(run_dir):
     with open(run_dir / "history.csv") as f:
@@ -95,7 +98,8 @@ def test_loss_falls(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("changes", [{}, BFLOAT16_ASINH], ids=["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("changes", [{}, BFLOAT16_ASINH, WINDOWS],
+                         ids=["float32", "mixed_bfloat16", "two-windows"])
 def test_same_seed_same_weights_and_resume_continues(tmp_path, changes):
     config = tiny_config(**changes)
     whole = train(config, tmp_path / "whole", show_progressbar=False).model
@@ -231,3 +235,47 @@ def test_fine_tuned_card_records_every_earlier_stage(tiny_model, tmp_path):
         first.weights_sha256, resolve_model(models[1]).card.weights_sha256]
     assert [s["seed"] for s in stages] == [first.training.seed, 2]
     assert stages[1]["init_from"] == str(tiny_model)
+
+
+def test_shorter_window_holds_what_a_measurement_ending_there_would_give():
+    """Spectrum and target cut where the window ends, renormalised as inference does."""
+    from hyperspy_eelspecnet.inference.alignment import alignment_shifts, shift_spectra
+    from hyperspy_eelspecnet.inference.reference import network_input
+    from hyperspy_eelspecnet.inference.value_scale import to_network
+    from hyperspy_eelspecnet.simulation import SpectrumGenerator
+    from hyperspy_eelspecnet.training.train import network_pairs
+
+    config = tiny_config(**WINDOWS)
+    batch = SpectrumGenerator(config.generator, seed=3).generate(6)
+    x, y = network_pairs(batch, config, 192)
+    assert x.shape == (6, 192, 1) and y.shape == (6, 192, 1)
+    pre = config.preprocessing()
+    shifts = alignment_shifts(batch.distorted, config.generator.zlp_channel)
+    for row, shift in enumerate(shifts):  # the measurement, had it ended at the window's end
+        measured = batch.distorted[row, : 192 - shift].astype(float)
+        held = measured.sum()
+        expected = network_input(measured[None] / held, shifts[row:row + 1], 192, pre)
+        np.testing.assert_allclose(x[row], expected[0], atol=1e-6)
+        target = shift_spectra(batch.target[row:row + 1] / held, shifts[row:row + 1], 192)
+        np.testing.assert_allclose(y[row, :, 0], to_network(target, pre)[0], atol=1e-5)
+    full, _ = network_pairs(batch, config, 256)  # the training length: as before, uncut
+    np.testing.assert_array_equal(full, network_pairs(batch, config)[0])
+
+
+@pytest.mark.slow
+def test_windowed_training_cards_its_shortest_window(tmp_path):
+    from hyperspy_eelspecnet.training.export import export_model
+
+    config = tiny_config(steps=8, **WINDOWS)
+    model = train(config, tmp_path / "run", show_progressbar=False).model
+    spec = resolve_model(export_model(model, config, tmp_path / "model"))
+    assert spec.preprocessing.min_length == 192
+    assert spec.preprocessing.smallest_window == 192
+    assert resolve_model(export_model(model, tiny_config(steps=8), tmp_path / "plain")
+                         ).preprocessing.min_length is None
+
+
+@pytest.mark.parametrize("windows", [(100,), (320,), (192, 30)])
+def test_window_that_the_network_cannot_take_is_refused(windows):
+    with pytest.raises(ValidationError, match="must be a multiple of 64"):
+        tiny_config(window_lengths=windows)

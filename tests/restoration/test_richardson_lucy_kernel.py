@@ -268,6 +268,19 @@ def test_blocks_give_the_same_result(
     _assert_close(blocks, whole, 1e-12 if precision == "float64" else 1e-5)
 
 
+@pytest.mark.parametrize(
+    ("n_spectra", "threads"), [(96, 2), (4096, 2), (7, 2), (100, 3), (9, 4), (1, 2)]
+)
+def test_blocks_keep_every_thread_busy(n_spectra: int, threads: int) -> None:
+    blocks = richardson_lucy._blocks(n_spectra, threads)
+    covered = np.concatenate([np.arange(n_spectra)[rows] for rows in blocks])
+    np.testing.assert_array_equal(covered, np.arange(n_spectra))
+    sizes = [rows.stop - rows.start for rows in blocks]
+    assert max(sizes) <= richardson_lucy.BLOCK_SPECTRA
+    if n_spectra >= 2 * threads:  # every thread gets the same number of blocks
+        assert len(blocks) % threads == 0
+
+
 @pytest.mark.parametrize("workers", [2, -1])
 def test_workers_give_identical_results(
     data: np.ndarray, monkeypatch: pytest.MonkeyPatch, workers: int

@@ -86,7 +86,7 @@ class Preprocessing(ValueScale):
     min_length: int | None = Field(
         None, ge=1, exclude_if=lambda value: value is None,
         description="the smallest window a spectrum runs in, a multiple of length_multiple "
-        "no larger than length, written by scripts/window_figures.py --update-cards once "
+        "no larger than length, written by scripts/figure_changes.py window --update-cards once "
         "the restorations in it are shown to stay within the model's own error; cards "
         "without it run every spectrum in a window of at least length")
     target: Literal["quasi_dirac", "zlp_free"]

@@ -180,6 +180,10 @@ class Training(StrictModel):
         None, description="asinh width of the loss near the ZLP "
         "(losses.AsinhLinearMSE); cards without it were trained without it")
     loss_region_window: tuple[int, int] | None = None
+    loss_region_weight: float = Field(
+        1.0, exclude_if=lambda value: value == 1.0,
+        description="weight of the asinh loss in loss_region_window against 1 elsewhere "
+        "(losses.AsinhLinearMSE); cards without it weighed every channel alike")
     optimiser: Optimiser
     command: str = Field(description="the command that trained it; empty if not recorded")
     training_time_s: int | None = Field(description="whole seconds, if recorded")

@@ -115,7 +115,13 @@ class TrainingConfig(StrictModel):
     loss_region_window: tuple[int, int] = Field(
         (3, 160),
         description="[inner, outer]: the channels more than inner and at most outer "
-        "from the target's maximum, on both sides, that loss_region_asinh_width applies to",
+        "from the target's maximum, on both sides, that loss_region_asinh_width and "
+        "loss_region_weight apply to",
+    )
+    loss_region_weight: float = Field(
+        1.0, gt=0,
+        description="with linear_loss_weight: weight of the asinh term's squared errors "
+        "in loss_region_window, against 1 elsewhere (see losses.AsinhLinearMSE)",
     )
     init_from: str | None = Field(
         None,
@@ -165,19 +171,18 @@ class TrainingConfig(StrictModel):
                 "linear_loss_weight needs value_scale 'asinh' and loss 'mse' "
                 "(on the offset scale the loss is already on unit-integral values)"
             )
-        if self.difference_loss_weight > 0 and self.linear_loss_weight == 0:
-            raise ValueError(
-                "difference_loss_weight is a term of the asinh loss: set "
-                "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
-            )
+        asinh_terms = {"difference_loss_weight": self.difference_loss_weight > 0,
+                       "loss_region_asinh_width": self.loss_region_asinh_width is not None,
+                       "loss_region_weight": self.loss_region_weight != 1.0}
+        for name, used in asinh_terms.items():
+            if used and self.linear_loss_weight == 0:
+                raise ValueError(
+                    f"{name} is a term of the asinh loss: set "
+                    "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
+                )
         if self.difference_loss_zlp_margin and self.difference_loss_weight == 0:
             raise ValueError(
                 "difference_loss_zlp_margin does nothing without difference_loss_weight"
-            )
-        if self.loss_region_asinh_width is not None and self.linear_loss_weight == 0:
-            raise ValueError(
-                "loss_region_asinh_width is a term of the asinh loss: set "
-                "linear_loss_weight (with value_scale 'asinh' and loss 'mse') too"
             )
         inner, outer = self.loss_region_window
         if not 0 <= inner < outer:

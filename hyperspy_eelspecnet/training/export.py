@@ -114,7 +114,9 @@ def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: s
             "difference_loss_zlp_margin": config.difference_loss_zlp_margin,
             "loss_region_asinh_width": config.loss_region_asinh_width,
             "loss_region_window": (config.loss_region_window
-                                   if config.loss_region_asinh_width else None),
+                                   if config.loss_region_asinh_width
+                                   or config.loss_region_weight != 1.0 else None),
+            "loss_region_weight": config.loss_region_weight,
             "optimiser": config.optimiser.model_dump(),
             "command": command,
             "training_time_s": None if training_time_s is None else round(training_time_s),

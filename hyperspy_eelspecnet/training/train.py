@@ -115,6 +115,7 @@ def compile_model(model, config: TrainingConfig) -> None:
                               config.difference_loss_zlp_margin,
                               config.loss_region_asinh_width,
                               config.loss_region_window,
+                              config.loss_region_weight,
                               gen.zlp_channel if gen.target == "zlp_free" else None)
     model.compile(
         optimizer=keras.optimizers.Adam(

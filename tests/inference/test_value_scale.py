@@ -195,6 +195,26 @@ def test_the_wider_scale_applies_in_its_window_only():
     assert (restored.loss_region_asinh_width, restored.loss_region_window) == (1e-4, (3, 40))
 
 
+def test_the_loss_region_weight_multiplies_the_windows_errors_only():
+    import keras
+
+    from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
+
+    y_true = np.zeros((1, 128, 1), dtype=np.float32)
+    y_true[0, 40] = 0.9
+    plain = AsinhLinearMSE(1e-6, linear_weight=0.0, loss_region_window=(3, 40))
+    weighted = AsinhLinearMSE(1e-6, linear_weight=0.0, loss_region_window=(3, 40),
+                              loss_region_weight=20.0)
+    for channel, inside in ((42, False), (44, True), (10, True), (81, False)):
+        guess = y_true.copy()
+        guess[0, channel] = 0.3
+        factor = 20.0 if inside else 1.0
+        assert float(weighted(y_true, guess)) == pytest.approx(
+            factor * float(plain(y_true, guess)), rel=1e-5), channel
+    restored = keras.losses.deserialize(keras.losses.serialize(weighted))
+    assert restored.loss_region_weight == 20.0
+
+
 def test_a_zlp_free_targets_window_is_measured_from_the_aligned_zlp():
     from hyperspy_eelspecnet.training.losses import AsinhLinearMSE
 
@@ -218,6 +238,7 @@ def test_a_zlp_free_targets_window_is_measured_from_the_aligned_zlp():
      "difference_loss_zlp_margin does nothing without difference_loss_weight"),
     ({"loss_region_asinh_width": 1e-4},
      "loss_region_asinh_width is a term of the asinh loss"),
+    ({"loss_region_weight": 10.0}, "loss_region_weight is a term of the asinh loss"),
     ({"linear_loss_weight": 1.0, "loss_region_asinh_width": 1e-4,
       "loss_region_window": [160, 3]}, r"needs 0 <= inner < outer"),
 ])

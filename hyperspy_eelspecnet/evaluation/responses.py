@@ -80,7 +80,7 @@ def check_realdata(folder: str | Path) -> Path:
 
 
 def load_response_shape(name: str, realdata: str | Path = REALDATA) -> np.ndarray:
-    """A recorded vacuum ZLP, its negative counts set to 0 and its ends tapered.
+    """A recorded vacuum ZLP of :data:`RESPONSES` (see :func:`load_recording`).
 
     Parameters
     ----------
@@ -94,7 +94,25 @@ def load_response_shape(name: str, realdata: str | Path = REALDATA) -> np.ndarra
     numpy.ndarray
         The recording's counts, float64.
     """
-    shape = np.clip(load_measured_zlp(check_realdata(realdata) / RESPONSES[name]), 0, None)
+    return load_recording(RESPONSES[name], check_realdata(realdata))
+
+
+def load_recording(path: str, realdata: str | Path = REALDATA) -> np.ndarray:
+    """A vacuum ZLP recording, its negative counts set to 0 and its ends tapered.
+
+    Parameters
+    ----------
+    path
+        The recording's file, relative to the realdata folder.
+    realdata
+        The realdata folder.
+
+    Returns
+    -------
+    numpy.ndarray
+        The recording's counts, float64.
+    """
+    shape = np.clip(load_measured_zlp(Path(realdata) / path), 0, None)
     ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(TAPER_CHANNELS) + 0.5) / TAPER_CHANNELS)
     shape[:TAPER_CHANNELS] *= ramp
     shape[-TAPER_CHANNELS:] *= ramp[::-1]

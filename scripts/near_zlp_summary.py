@@ -26,16 +26,19 @@ NEAR_ROWS = (
 )
 
 
-def _median(summary: dict, subset: str, method: str, measure: str) -> float:
-    return summary[subset][method][measure]["median"]
+def _medians(summary: dict, response: str, case: str, method: str, measure: str) -> str:
+    """The medians at each resolution, or blank where the method did not run."""
+    subsets = [summary[f"{response} / {r} / {case}"] for r in RESOLUTIONS]
+    if method not in subsets[0]:  # e.g. another recording, which only some responses have
+        return ""
+    return " / ".join(f"{subset[method][measure]['median']:.2f}" for subset in subsets)
 
 
 def near_zlp_rows(summary: dict, methods: list[str], response: str) -> list[str]:
     """Markdown rows of the near-ZLP set for one response."""
     rows = []
     for case, measure, label in NEAR_ROWS:
-        cells = [" / ".join(f"{_median(summary, f'{response} / {r} / {case}', m, measure):.2f}"
-                            for r in RESOLUTIONS) for m in methods]
+        cells = [_medians(summary, response, case, m, measure) for m in methods]
         rows.append(f"| {response} | {label} (30 / 45 / 65 meV) | " + " | ".join(cells) + " |")
     return rows
 

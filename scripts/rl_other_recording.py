@@ -13,7 +13,9 @@ same response, as the evaluation gives it), and with ``vacuum_22`` or
 the same session, stretched to the same total resolution and at the
 same dose: the recording a user would have, made minutes away. Prints
 the median band counts over the truth's and the share of boxes where
-each peak is visible.
+each peak is visible. ``eelspecnet evaluate --near-zlp`` gives the
+``vacuum_22`` figures too (columns ``<method>, another recording``),
+beside the models.
 """
 
 import sys
@@ -24,11 +26,8 @@ from hyperspy_eelspecnet.evaluation import near_zlp
 from hyperspy_eelspecnet.evaluation.comparison import subset_rng
 from hyperspy_eelspecnet.evaluation.generated import EVALUATION_SEED
 from hyperspy_eelspecnet.evaluation.responses import (
-    extended_energy,
     load_recording,
     load_response_shape,
-    measure,
-    quasi_dirac,
     response_for,
 )
 from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
@@ -38,14 +37,6 @@ OTHER_RECORDINGS = ("ws2_25meV/vacuum_22.txt", "ws2_25meV/vacuum_17.txt")
 CASES = ("phonon", "coupled")
 #: Seed of the other recordings' Poisson noise.
 NOISE_SEED = 1
-
-
-def vacuum_recording(response: np.ndarray, zlp_channels: np.ndarray) -> np.ndarray:
-    """The truth's ZLP alone through ``response``, counted as the set's recordings are."""
-    pad = len(response)
-    energy = extended_energy(near_zlp.CHANNELS, zlp_channels, near_zlp.DISPERSION, pad)
-    return measure(energy, quasi_dirac(energy / near_zlp.DISPERSION), np.zeros_like(energy),
-                   response, pad, near_zlp.ZLP_COUNTS, np.random.default_rng(NOISE_SEED)).vacuum
 
 
 def scores_line(scores: dict[str, np.ndarray]) -> str:
@@ -69,9 +60,8 @@ def main(iterations: int) -> None:
                 case, resolution, response, near_zlp.BOXES,
                 subset_rng(EVALUATION_SEED, "near-zlp", *labels))
             n, pixels, channels = measurement.measured.shape
-            zlp_channels = np.array([box.zlp_channel for box in drawn])
             recordings = {"exact": measurement.vacuum} | {
-                name: vacuum_recording(other, zlp_channels)
+                name: near_zlp.another_recording(other, drawn, np.random.default_rng(NOISE_SEED))
                 for name, other in other_responses.items()}
             lines = []
             for name, vacuum in recordings.items():

@@ -37,6 +37,9 @@ NEAR_ZLP_RL_ITERATIONS = (50, 200)
 FLAG = "_visible"
 #: Added to a reference model's name for its restoration with another response's reference.
 OTHER_REFERENCE = ", other reference"
+#: Added to the name of Richardson-Lucy or of a reference model for its restoration
+#: with another recording of the same instrument (the reference a user would have).
+ANOTHER_RECORDING = ", another recording"
 
 #: ``{measure: per-box or per-spectrum values}``.
 Scores = dict[str, np.ndarray]
@@ -48,17 +51,23 @@ def subset_rng(seed: int, *labels: str) -> np.random.Generator:
 
 
 def method_names(specs: list[ModelSpec], rl_iterations: tuple[int, ...],
-                 other_reference: bool = False) -> list[str]:
+                 other_reference: bool = False, another_recording: bool = False) -> list[str]:
     """The methods of :func:`restore_with_methods`, in its order (``truth`` first)."""
     names = ["truth", "raw", *[s.name for s in specs]]
+    takes_reference = [s.name for s in specs if s.preprocessing.takes_reference]
+    rl = [f"RL-{i}" for i in rl_iterations]
     if other_reference:
-        names += [s.name + OTHER_REFERENCE for s in specs if s.preprocessing.takes_reference]
-    return names + [f"RL-{i}" for i in rl_iterations]
+        names += [name + OTHER_REFERENCE for name in takes_reference]
+    if another_recording:
+        names += [name + ANOTHER_RECORDING for name in takes_reference]
+        rl += [name + ANOTHER_RECORDING for name in rl]
+    return names + rl
 
 
 def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
                          rl_iterations: tuple[int, ...], precision: str,
-                         other_reference: np.ndarray | None = None
+                         other_reference: np.ndarray | None = None,
+                         another_recording: np.ndarray | None = None
                          ) -> dict[str, tuple[np.ndarray, bool]]:
     """Restorations of ``measurement.measured`` by every method.
 
@@ -78,13 +87,20 @@ def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
         A vacuum ZLP of another instrument: each model that takes a
         reference restores the spectra with it too, as a user who gives
         the wrong recording would (method ``<name>, other reference``).
+    another_recording
+        Shape of ``measurement.vacuum``: each spectrum's ZLP alone through
+        another recording of the same instrument, the reference a user
+        would have. Each reference model and each Richardson-Lucy also
+        restore the spectra with it (``<method>, another recording``).
 
     Returns
     -------
     dict
-        ``{method: (restored, zlp_free)}``: ``truth``, ``raw``, each model,
-        each reference model with ``other_reference`` and ``RL-<iterations>``,
-        each restoration of the shape of ``measurement.measured``, float64;
+        ``{method: (restored, zlp_free)}`` in the order of
+        :func:`method_names`: ``truth``, ``raw``, each model, each reference
+        model with ``other_reference`` and with ``another_recording``, and
+        ``RL-<iterations>``, then with ``another_recording``; each
+        restoration of the shape of ``measurement.measured``, float64;
         ``zlp_free`` tells that the method returns no ZLP (compare with the
         truth less its ZLP).
     """
@@ -93,22 +109,33 @@ def restore_with_methods(measurement: Measurement, specs: list[ModelSpec],
     shaped = lambda restored: np.asarray(restored, float).reshape(n, pixels, channels)  # noqa: E731
     out = {"truth": (np.repeat(measurement.truth[:, None, :], pixels, axis=1), False),
            "raw": (measurement.measured, False)}
-    kernels = np.repeat(measurement.vacuum, pixels, axis=0)
+    recordings = {"": measurement.vacuum}
+    if another_recording is not None:
+        recordings[ANOTHER_RECORDING] = another_recording
+    kernels = {suffix: np.repeat(vacuum, pixels, axis=0) for suffix, vacuum in recordings.items()}
     for spec in specs:
-        reference = kernels if spec.preprocessing.takes_reference else None
-        out[spec.name] = (
-            shaped(restore_spectra(spectra, spec, precision=precision, reference=reference)),
-            spec.preprocessing.target == "zlp_free")
-    if other_reference is not None:
+        reference = kernels[""] if spec.preprocessing.takes_reference else None
+        out[spec.name] = _restored_by(spec, spectra, reference, precision, shaped)
+    others = {} if other_reference is None else {OTHER_REFERENCE: other_reference}
+    others |= {suffix: kernel for suffix, kernel in kernels.items() if suffix}
+    for suffix, reference in others.items():
         for spec in specs:
             if spec.preprocessing.takes_reference:
-                out[spec.name + OTHER_REFERENCE] = (shaped(restore_spectra(
-                    spectra, spec, precision=precision, reference=other_reference)),
-                    spec.preprocessing.target == "zlp_free")
-    for iterations in rl_iterations:
-        out[f"RL-{iterations}"] = (
-            shaped(richardson_lucy_kernel(spectra, kernels, iterations, workers=-1)), False)
+                out[spec.name + suffix] = _restored_by(spec, spectra, reference, precision,
+                                                       shaped)
+    for suffix, kernel in kernels.items():
+        for iterations in rl_iterations:
+            out[f"RL-{iterations}{suffix}"] = (
+                shaped(richardson_lucy_kernel(spectra, kernel, iterations, workers=-1)), False)
     return out
+
+
+def _restored_by(spec: ModelSpec, spectra: np.ndarray, reference: np.ndarray | None,
+                 precision: str, shaped: Callable[[np.ndarray], np.ndarray]
+                 ) -> tuple[np.ndarray, bool]:
+    """A model's restoration of ``spectra`` and whether it lacks the ZLP."""
+    restored = restore_spectra(spectra, spec, precision=precision, reference=reference)
+    return shaped(restored), spec.preprocessing.target == "zlp_free"
 
 
 def score_methods(measurement: Measurement, restorations: dict[str, tuple[np.ndarray, bool]],

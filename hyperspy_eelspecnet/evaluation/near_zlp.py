@@ -22,6 +22,12 @@ shapes (Lorentzian fraction 0 to 1), positions (+-10 meV), widths
 (+-15 %) and heights (x 0.8 to 1.25); its 49 pixels share the truth and
 differ in their counting noise.
 
+Richardson-Lucy and the models that take a vacuum reference are given
+each box's vacuum recording through the same response; through a
+response of :data:`~.responses.SESSION_RECORDINGS` they also restore the
+boxes given another recording of that instrument in its place
+(:func:`another_recording`), the reference a user would have.
+
 Measures per box, for each band (a peak's centre +- its FWHM, split at
 the midpoint between neighbouring peaks), every method and the truth on
 the measured counts' scale (see
@@ -65,8 +71,10 @@ from hyperspy_eelspecnet.evaluation.responses import (
     MAIN_RESPONSE,
     REALDATA,
     RESPONSES,
+    SESSION_RECORDINGS,
     Measurement,
     extended_energy,
+    load_recording,
     load_response_shape,
     measure,
     pseudo_voigt,
@@ -228,6 +236,25 @@ def draw_subset(case: str, resolution: float, response: np.ndarray, boxes: int,
     return drawn, measurement
 
 
+def another_recording(response: np.ndarray, drawn: list[Box],
+                      rng: np.random.Generator) -> np.ndarray:
+    """Each box's vacuum recording made through another response.
+
+    The truth's ZLP alone, at each box's ZLP channel, through
+    ``response`` and counted as :func:`draw_subset` counts the set's own
+    vacuum recordings (:data:`~.responses.VACUUM_DOSE` times the dose).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (boxes, :data:`CHANNELS`), the shape of ``Measurement.vacuum``.
+    """
+    pad = len(response)
+    energy = extended_energy(CHANNELS, np.array([b.zlp_channel for b in drawn]), DISPERSION, pad)
+    return measure(energy, quasi_dirac(energy / DISPERSION), np.zeros_like(energy), response,
+                   pad, ZLP_COUNTS, rng).vacuum
+
+
 def band_weights(energy: np.ndarray, low, high, dispersion: float) -> np.ndarray:
     """Share of each channel (``dispersion`` wide, centred on ``energy``) in [low, high].
 
@@ -356,19 +383,26 @@ def evaluate_near_zlp(specs: list[ModelSpec], *, size: int = BOXES,
         "near-zlp", f"{size} boxes of {PIXELS} pixels per response, resolution and case; "
         f"{CHANNELS} channels at {DISPERSION * 1e3:g} meV, {ZLP_COUNTS:g} counts at the "
         "ZLP maximum", ("response", "resolution", "case"),
-        method_names(specs, rl_iterations, other_reference=True), pivot="resolution")
+        method_names(specs, rl_iterations, other_reference=True, another_recording=True),
+        pivot="resolution")
     shapes = {name: load_response_shape(name, realdata) for name in RESPONSES}
     for name, shape in shapes.items():
         other_shape = next(s for other, s in shapes.items() if other != name)
+        session = SESSION_RECORDINGS.get(name)
+        session_shape = None if session is None else load_recording(session, realdata)
         for resolution in RESOLUTIONS_EV:
             response = response_for(shape, resolution / DISPERSION)
             other_reference = response_for(other_shape, resolution / DISPERSION)
+            session_response = (None if session_shape is None
+                                else response_for(session_shape, resolution / DISPERSION))
             for case in CASES:
                 labels = (name, f"{resolution * 1e3:g} meV", case)
-                drawn, measurement = draw_subset(case, resolution, response, size,
-                                                 subset_rng(seed, result.name, *labels))
+                rng = subset_rng(seed, result.name, *labels)
+                drawn, measurement = draw_subset(case, resolution, response, size, rng)
+                session_vacuum = (None if session_response is None
+                                  else another_recording(session_response, drawn, rng))
                 restorations = restore_with_methods(measurement, specs, rl_iterations, precision,
-                                                    other_reference)
+                                                    other_reference, session_vacuum)
                 result.values[labels] = score_methods(
                     measurement, restorations,
                     lambda r, ref, m=measurement, d=drawn: score_boxes(r, ref, m.energy, d))

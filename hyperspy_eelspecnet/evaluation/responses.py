@@ -37,6 +37,10 @@ TRAINING_SHAPES = ("ws2_25meV/vacuum_17.txt", "ws2_25meV/vacuum_22.txt",
 #: The responses of the evaluation sets: name to file in the realdata folder.
 RESPONSES = {"vacuum_23": "ws2_25meV/vacuum_23.txt",
              "mono_10meV": "zlp_monochromated_10meV.csv"}
+#: For a response of :data:`RESPONSES`: another recording of the same instrument in
+#: the same session, minutes away (the reference a user would have). Richardson-Lucy
+#: and the reference models are also given it in place of the exact recording.
+SESSION_RECORDINGS = {"vacuum_23": "ws2_25meV/vacuum_22.txt"}
 #: The held-out response, first in every table.
 MAIN_RESPONSE = "vacuum_23"
 #: FWHM, in channels, of the truth's quasi-Dirac ZLP (what ``nzeels-2048`` restores).
@@ -68,7 +72,8 @@ def check_realdata(folder: str | Path) -> Path:
         Naming the folder, what it lacks and how to point to one.
     """
     folder = Path(folder)
-    missing = [name for name in RESPONSES.values() if not (folder / name).is_file()]
+    missing = [name for name in (*RESPONSES.values(), *SESSION_RECORDINGS.values())
+               if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError(
             f"the near-ZLP evaluation sets need the vacuum ZLP recordings of the realdata "

@@ -160,6 +160,7 @@ def test_evaluate_near_zlp_end_to_end_with_card_update(tiny_model, tmp_path, cap
     for heading in ("## near-zlp", "## cropped", "## gain-side"):
         assert heading in table
     assert "Cells: 30 meV / 45 meV / 65 meV." in table
+    assert "| tiny-test | RL-2 | RL-2, another recording |" in table
     for row in ("| vacuum_23 | phonon | phonon_counts |", "| mono_10meV | coupled | C_rise |",
                 "| vacuum_23 | doublet-1.5 | dip_visible |",
                 "| vacuum_23 | 0.5 meV/ch | 200 K | T_ratio |"):
@@ -199,3 +200,44 @@ def test_a_reference_model_is_also_run_with_another_instruments_reference(
     expected = restore_spectra(spectra, specs[1], reference=other)
     np.testing.assert_allclose(restored[wrong][0].reshape(spectra.shape), expected, rtol=1e-6)
     assert not np.allclose(restored[wrong][0], restored["tiny-reference"][0])
+
+
+@needs_realdata
+def test_richardson_lucy_and_a_reference_model_are_also_given_another_recording(
+        tiny_model, tiny_reference_model):
+    from hyperspy_eelspecnet.evaluation.comparison import (
+        ANOTHER_RECORDING,
+        method_names,
+        restore_with_methods,
+    )
+    from hyperspy_eelspecnet.evaluation.responses import SESSION_RECORDINGS, load_recording
+    from hyperspy_eelspecnet.inference.restore import restore_spectra
+    from hyperspy_eelspecnet.models.registry import resolve_model
+    from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
+
+    specs = [resolve_model(str(tiny_model)), resolve_model(str(tiny_reference_model))]
+    drawn, measurement = _subset("phonon", boxes=2)
+    session = response_for(load_recording(SESSION_RECORDINGS[MAIN_RESPONSE], REALDATA),
+                           0.045 / 0.005)
+    vacuum = near_zlp.another_recording(session, drawn, np.random.default_rng(0))
+    assert vacuum.shape == measurement.vacuum.shape
+    # The same ZLP channel and dose, another shape: the user's recording made minutes away.
+    np.testing.assert_array_equal(vacuum.argmax(1), measurement.vacuum.argmax(1))
+    assert vacuum.max(1) == pytest.approx(measurement.vacuum.max(1), rel=0.05)
+    assert not np.allclose(vacuum / vacuum.sum(1, keepdims=True),
+                           measurement.vacuum / measurement.vacuum.sum(1, keepdims=True),
+                           atol=1e-4)
+
+    restored = restore_with_methods(measurement, specs, (2,), "float32",
+                                    another_recording=vacuum)
+    assert list(restored) == method_names(specs, (2,), another_recording=True) == [
+        "truth", "raw", "tiny-test", "tiny-reference", "tiny-reference" + ANOTHER_RECORDING,
+        "RL-2", "RL-2" + ANOTHER_RECORDING]
+    spectra = measurement.measured.reshape(-1, measurement.measured.shape[-1])
+    kernels = np.repeat(vacuum, near_zlp.PIXELS, axis=0)
+    np.testing.assert_allclose(restored["RL-2" + ANOTHER_RECORDING][0].reshape(spectra.shape),
+                               richardson_lucy_kernel(spectra, kernels, 2))
+    np.testing.assert_allclose(
+        restored["tiny-reference" + ANOTHER_RECORDING][0].reshape(spectra.shape),
+        restore_spectra(spectra, specs[1], reference=kernels), rtol=1e-6)
+    assert not np.allclose(restored["RL-2" + ANOTHER_RECORDING][0], restored["RL-2"][0])

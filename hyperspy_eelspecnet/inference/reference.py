@@ -8,6 +8,12 @@ is given:
 ``"channel"``
     the reference, aligned and normalised like the spectrum, as a second
     input channel;
+``"subtracted"``
+    the spectrum less the reference, scaled to fit the spectrum's ZLP peak
+    (:func:`subtract_reference`), as the second channel: what lies beside
+    the ZLP, a phonon on its tail, is then in the input itself rather than
+    in a small difference of two large channels that the network would
+    have to learn to take;
 ``"richardson_lucy"``
     also Richardson-Lucy's result with that reference (a third channel,
     ``reference_iterations`` iterations), so that the network starts from
@@ -129,7 +135,8 @@ def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
     numpy.ndarray
         Float32 array of shape (n, length, input channels): the aligned
         spectrum, then Richardson-Lucy's result (``"richardson_lucy"``)
-        aligned with it, then the reference aligned on its own maximum.
+        aligned with it, then the reference aligned on its own maximum (or,
+        ``"subtracted"``, the spectrum less it).
     """
     channels = [shift_spectra(normalised, shifts, length)]
     if preprocessing.reference == "richardson_lucy":
@@ -139,7 +146,34 @@ def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
         channels.append(shift_spectra(restored, shifts, length))
     if preprocessing.takes_reference:
         own_shifts = alignment_shifts(reference, preprocessing.zlp_channel)
-        aligned = shift_spectra(reference, own_shifts, length)
-        channels.append(np.broadcast_to(aligned, (len(normalised), length)))
+        aligned = np.broadcast_to(shift_spectra(reference, own_shifts, length),
+                                  (len(normalised), length))
+        channels.append(subtract_reference(channels[0], aligned)
+                        if preprocessing.reference == "subtracted" else aligned)
     return np.stack([to_network(c, preprocessing) for c in channels], axis=-1).astype(
         np.float32)
+
+
+def subtract_reference(spectra: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """The spectra less their references, each scaled to fit the spectrum's ZLP peak.
+
+    The scale is the least-squares fit of the reference to the spectrum
+    over the reference's core, the channels where it is at least half its
+    maximum: the ZLP alone, whatever share of the spectrum's counts the
+    losses hold.
+
+    Parameters
+    ----------
+    spectra, references
+        Arrays of the same shape (n, channels), aligned on the same channel.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of that shape, negative where the reference exceeds
+        the spectrum.
+    """
+    s, r = np.asarray(spectra, np.float64), np.asarray(references, np.float64)
+    core = r >= 0.5 * r.max(axis=1, keepdims=True)
+    scale = (core * s * r).sum(1, keepdims=True) / (core * r * r).sum(1, keepdims=True)
+    return s - scale * r

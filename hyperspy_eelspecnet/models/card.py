@@ -90,10 +90,11 @@ class Preprocessing(ValueScale):
         "the restorations in it are shown to stay within the model's own error; cards "
         "without it run every spectrum in a window of at least length")
     target: Literal["quasi_dirac", "zlp_free"]
-    reference: Literal["none", "channel", "richardson_lucy"] = Field(
+    reference: Literal["none", "channel", "subtracted", "richardson_lucy"] = Field(
         "none", exclude_if=lambda value: value == "none",
         description="what the model takes besides the spectrum: nothing (a blind "
-        "model), the measured vacuum ZLP as a second input channel, or also "
+        "model), the measured vacuum ZLP as a second input channel, the spectrum less "
+        "that ZLP fitted to its peak as the second channel, or also "
         "Richardson-Lucy's result with it (see "
         "hyperspy_eelspecnet.inference.reference); cards without it are blind")
     reference_iterations: int | None = Field(
@@ -129,7 +130,7 @@ class Preprocessing(ValueScale):
     @property
     def input_channels(self) -> int:
         """Channels of the network's input: the spectrum and what goes with it."""
-        return {"none": 1, "channel": 2, "richardson_lucy": 3}[self.reference]
+        return {"none": 1, "channel": 2, "subtracted": 2, "richardson_lucy": 3}[self.reference]
 
 
 class Calibration(StrictModel):

@@ -128,11 +128,12 @@ class TrainingConfig(StrictModel):
         description="start from the weights of this exported model (directory "
         "or .keras file) with the same network layout: fine-tuning",
     )
-    reference_input: Literal["none", "channel", "richardson_lucy"] = Field(
+    reference_input: Literal["none", "channel", "subtracted", "richardson_lucy"] = Field(
         "none",
         description="what the network takes besides the spectrum: nothing, the "
         "generator's vacuum reference (generator.reference) as a second input "
-        "channel, or Richardson-Lucy's result with that reference as well (a "
+        "channel, the spectrum less that reference fitted to its ZLP peak as the "
+        "second channel, or Richardson-Lucy's result with that reference as well (a "
         "third channel; reference_iterations iterations)",
     )
     reference_iterations: int | None = Field(

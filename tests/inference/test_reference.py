@@ -7,7 +7,11 @@ import pytest
 from conftest import TINY_GENERATOR, tiny_config
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, shift_spectra
-from hyperspy_eelspecnet.inference.reference import network_input, reference_rows
+from hyperspy_eelspecnet.inference.reference import (
+    network_input,
+    reference_rows,
+    subtract_reference,
+)
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 from hyperspy_eelspecnet.models.card import Preprocessing
 from hyperspy_eelspecnet.models.registry import resolve_model
@@ -92,6 +96,33 @@ def test_richardson_lucy_input_carries_its_restoration_between_spectrum_and_refe
                                atol=1e-9)
     np.testing.assert_array_equal(x[..., 0].argmax(1), 50)
     np.testing.assert_array_equal(x[..., 2].argmax(1), 50)
+
+
+def test_subtracted_input_leaves_what_lies_beside_the_zlp_whatever_the_zlp_share():
+    channels = np.arange(256, dtype=float)
+    zlp = 1 / (1 + ((channels - 50) / 4) ** 2)
+    phonon = 0.01 * np.exp(-0.5 * ((channels - 70) / 2) ** 2)
+    plasmon = 0.06 / (1 + ((channels - 160) / 30) ** 2)
+    # The losses hold 28 % of the counts: normalised to unit integral, the
+    # spectrum's ZLP is smaller than the unit-integral reference.
+    spectrum = zlp + phonon + plasmon
+    spectrum /= spectrum.sum()
+    reference = zlp / zlp.sum()
+    subtracted = subtract_reference(spectrum[None], reference[None])[0]
+    expected = (phonon + plasmon) / (zlp + phonon + plasmon).sum()
+    band = slice(65, 76)
+    # The plain difference would take away more than the phonon there is.
+    assert (spectrum - reference)[band].sum() < 0
+    assert subtracted[band].sum() == pytest.approx(expected[band].sum(), rel=0.03)
+    # Beside the ZLP's core the only error is the losses' share of that core.
+    beside = np.abs(channels - 50) > 4
+    np.testing.assert_allclose(subtracted[beside], expected[beside], atol=0.05 * expected.max())
+
+    pre = Preprocessing(scale="offset", offset=0.0, zlp_channel=50, length=256,
+                        length_multiple=64, target="quasi_dirac", reference="subtracted")
+    x = network_input(spectrum[None], np.zeros(1, int), 256, pre, reference[None] * 3.0)
+    assert pre.input_channels == 2 and x.shape == (1, 256, 2)
+    np.testing.assert_allclose(x[0, :, 1], subtracted, atol=1e-7)
 
 
 def test_widened_network_starts_as_the_blind_one_it_came_from():

@@ -11,17 +11,28 @@ import pytest
 
 from hyperspy_eelspecnet.cli import main
 from hyperspy_eelspecnet.evaluation import near_zlp
-from hyperspy_eelspecnet.evaluation.comparison import subset_rng
+from hyperspy_eelspecnet.evaluation.comparison import (
+    ANOTHER_RECORDING,
+    OTHER_REFERENCE,
+    method_names,
+    restore_with_methods,
+    subset_rng,
+)
 from hyperspy_eelspecnet.evaluation.report import report_near_zlp
 from hyperspy_eelspecnet.evaluation.responses import (
     MAIN_RESPONSE,
     RESPONSES,
+    SESSION_RECORDINGS,
+    load_recording,
     load_response_shape,
     measured_zlp_fwhm,
     pseudo_voigt,
     quasi_dirac,
     response_for,
 )
+from hyperspy_eelspecnet.inference.restore import restore_spectra
+from hyperspy_eelspecnet.models.registry import resolve_model
+from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
 
 REALDATA = Path(__file__).parents[3] / "shared" / "realdata"
 needs_realdata = pytest.mark.skipif(not REALDATA.exists(),
@@ -32,6 +43,12 @@ def _subset(case: str, resolution: float = 0.045, boxes: int = 3, response=MAIN_
     shape = load_response_shape(response, REALDATA)
     return near_zlp.draw_subset(case, resolution, response_for(shape, resolution / 0.005),
                                 boxes, subset_rng(1, case))
+
+
+@pytest.fixture
+def specs(tiny_model, tiny_reference_model):
+    """The tiny blind model and the tiny reference model, resolved."""
+    return [resolve_model(str(tiny_model)), resolve_model(str(tiny_reference_model))]
 
 
 def _truth_as_restored(measurement) -> np.ndarray:
@@ -179,17 +196,7 @@ def test_evaluate_near_zlp_end_to_end_with_card_update(tiny_model, tmp_path, cap
 
 
 @needs_realdata
-def test_a_reference_model_is_also_run_with_another_instruments_reference(
-        tiny_model, tiny_reference_model):
-    from hyperspy_eelspecnet.evaluation.comparison import (
-        OTHER_REFERENCE,
-        method_names,
-        restore_with_methods,
-    )
-    from hyperspy_eelspecnet.inference.restore import restore_spectra
-    from hyperspy_eelspecnet.models.registry import resolve_model
-
-    specs = [resolve_model(str(tiny_model)), resolve_model(str(tiny_reference_model))]
+def test_a_reference_model_is_also_run_with_another_instruments_reference(specs):
     _, measurement = _subset("phonon", boxes=1)
     other = response_for(load_response_shape("mono_10meV", REALDATA), 0.045 / 0.005)
     restored = restore_with_methods(measurement, specs, (2,), "float32", other_reference=other)
@@ -203,19 +210,7 @@ def test_a_reference_model_is_also_run_with_another_instruments_reference(
 
 
 @needs_realdata
-def test_richardson_lucy_and_a_reference_model_are_also_given_another_recording(
-        tiny_model, tiny_reference_model):
-    from hyperspy_eelspecnet.evaluation.comparison import (
-        ANOTHER_RECORDING,
-        method_names,
-        restore_with_methods,
-    )
-    from hyperspy_eelspecnet.evaluation.responses import SESSION_RECORDINGS, load_recording
-    from hyperspy_eelspecnet.inference.restore import restore_spectra
-    from hyperspy_eelspecnet.models.registry import resolve_model
-    from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
-
-    specs = [resolve_model(str(tiny_model)), resolve_model(str(tiny_reference_model))]
+def test_richardson_lucy_and_a_reference_model_are_also_given_another_recording(specs):
     drawn, measurement = _subset("phonon", boxes=2)
     session = response_for(load_recording(SESSION_RECORDINGS[MAIN_RESPONSE], REALDATA),
                            0.045 / 0.005)

@@ -16,11 +16,17 @@ energy_units
     Which axis units are energies, and how many eV each is.
 domain
     Checks that a map lies inside the range a model was trained on.
+reference_match
+    Whether a vacuum reference matches the spectra's ZLP.
 blocks
     The one chunking helper and the block map every lazy method uses.
 """
 
-from hyperspy_eelspecnet.inference.domain import DomainReport, OutOfDomainWarning
+from hyperspy_eelspecnet.inference.domain import (
+    DomainReport,
+    OutOfDomainWarning,
+    ReferenceMismatchWarning,
+)
 from hyperspy_eelspecnet.inference.restore import restore_spectra
 
-__all__ = ["DomainReport", "OutOfDomainWarning", "restore_spectra"]
+__all__ = ["DomainReport", "OutOfDomainWarning", "ReferenceMismatchWarning", "restore_spectra"]

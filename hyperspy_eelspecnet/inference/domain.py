@@ -5,7 +5,9 @@ card has a ``domain`` section (the ZLP widths in channels it was trained
 for, how many channels past the ZLP it saw, the channel counts it was
 validated on); :class:`DomainReport`
 compares every block of spectra with it and warns once per call and
-reason, with numbers.
+reason, with numbers. For a model that takes a vacuum reference, it also
+checks that the reference matches the spectra's ZLP
+(:mod:`~hyperspy_eelspecnet.inference.reference_match`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
 from hyperspy_eelspecnet.metrics import fwhm, highpass_noise_sigma
 from hyperspy_eelspecnet.models.card import Domain
 
 
 class OutOfDomainWarning(UserWarning):
     """Spectra differ from the data a model was trained on."""
+
+
+class ReferenceMismatchWarning(OutOfDomainWarning):
+    """The vacuum reference's ZLP does not match the spectra's."""
 
 
 #: A ZLP is "found" when the maximum stands this far above the median level.
@@ -89,8 +96,13 @@ class DomainReport:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
-    def check(self, spectra: np.ndarray) -> None:
-        """Check a block of spectra, shape (n, channels)."""
+    def check(self, spectra: np.ndarray, reference: np.ndarray | None = None) -> None:
+        """Check a block of spectra, shape (n, channels), and the reference they are given.
+
+        ``reference``: one vacuum recording (m,) or one per spectrum (n, m),
+        for a reference model: its energy-gain side is compared with the
+        block's (:func:`~.reference_match.gain_side_mismatch`).
+        """
         n = len(spectra)
         peak = spectra.max(axis=1)
         level = np.median(np.abs(spectra), axis=1)
@@ -103,10 +115,12 @@ class DomainReport:
         extent = spectra.shape[1] - 1 - spectra.argmax(axis=1)
         long = extent[extent > self.domain.channels_past_zlp]
         dark = _loss_region_below_zero(spectra[~no_zlp], widths)
+        mismatch = np.nan if reference is None else gain_side_mismatch(spectra, reference)
+        wrong = np.full(n if mismatch > MISMATCH_LIMIT else 0, mismatch)
         with self._lock:
             for reason, values in (("no_zlp", peak[no_zlp]), ("zlp_width", odd_width),
                                    ("negative", negative), ("extent", long),
-                                   ("dark_level", dark)):
+                                   ("dark_level", dark), ("reference", wrong)):
                 self._tallies.setdefault(reason, _Tally()).add(values, n)
             if self.immediate:
                 self._emit_locked()
@@ -120,8 +134,9 @@ class DomainReport:
         for reason, tally in self._tallies.items():
             if tally.count and reason not in self._warned:
                 self._warned.add(reason)
-                warnings.warn(self._message(reason, tally), OutOfDomainWarning,
-                              stacklevel=4)
+                category = (ReferenceMismatchWarning if reason == "reference"
+                            else OutOfDomainWarning)
+                warnings.warn(self._message(reason, tally), category, stacklevel=4)
 
     def _message(self, reason: str, t: _Tally) -> str:
         where = f"{t.count} of {t.total} spectra"
@@ -166,6 +181,18 @@ class DomainReport:
                 f"gain, or subtracted twice?), and {name} was trained on noise around "
                 "zero only. Check the dark reference and the dark subtraction, or add "
                 "the excess back (s + offset), before deconvolving."
+            )
+        if reason == "reference":
+            return (
+                f"{where}: the vacuum reference does not match their ZLP. On the "
+                "energy-gain side, where a spectrum holds the ZLP's tail alone, the "
+                "reference scaled to the ZLP's core misses the spectra's mean by "
+                f"{t.low:.2f} to {t.high:.2f} of it (recordings of one session miss by "
+                f"under 0.1; over {MISMATCH_LIMIT:g} it is taken for another instrument's "
+                f"or setting's ZLP). Given a wrong reference, {name} restores near-ZLP "
+                "peaks worse than a blind model. Pass psf= a vacuum recording of this "
+                "session, with the same settings and binning, or use a blind model "
+                "(no psf=) such as 'nzeels-2048'."
             )
         return (
             f"{where} have negative counts down to {-t.high:.3g} to "

@@ -150,8 +150,8 @@ def _restore_block(spectra: np.ndarray, *per_pixel_psf: np.ndarray, model: Model
                    batch_size: int, precision: str, report: DomainReport,
                    psf: np.ndarray | None = None) -> np.ndarray:
     _check_finite(spectra, "deconvolve_eelspecnet")
-    report.check(spectra)
     reference = per_pixel_psf[0] if per_pixel_psf else psf
+    report.check(spectra, reference)
     return restore_spectra(spectra, model, batch_size, precision, reference=reference)
 
 
@@ -285,6 +285,11 @@ def deconvolve_eelspecnet(
         outside the trained range, strongly negative counts, a loss
         region below zero beyond its noise (an over-subtracted dark
         level), a channel count outside the validated range.
+    ReferenceMismatchWarning
+        An ``OutOfDomainWarning``, once per call: the vacuum reference
+        ``psf`` does not match the spectra's ZLP on the energy-gain side
+        (another instrument's or setting's recording?; see
+        :mod:`~hyperspy_eelspecnet.inference.reference_match`).
     UserWarning
         If the energy axis is not in a unit of energy (eV, meV, keV...);
         the axis is kept as given, in whichever unit of energy.

@@ -336,7 +336,7 @@ def _notes(caught: list[warnings.WarningMessage]) -> list[str]:
 
     notes = []
     for w in caught:
-        if w.category in (OutOfDomainWarning, UserWarning):
+        if issubclass(w.category, OutOfDomainWarning) or w.category is UserWarning:
             notes.append(str(w.message))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 
 import numpy as np
 import pytest
@@ -89,3 +90,30 @@ def test_blind_model_refuses_a_psf_and_reference_model_needs_one(tiny_model,
     # Refused at the call, before anything is computed.
     with pytest.raises(ValueError, match="needs the measured vacuum ZLP: pass psf="):
         s.deconvolve_eelspecnet(tiny_reference_model)
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
+def test_wrong_reference_warns_and_the_right_one_does_not(tiny_reference_model, lazy):
+    import exspy
+
+    from hyperspy_eelspecnet.inference.domain import ReferenceMismatchWarning
+
+    rng = np.random.default_rng(4)
+    channels = np.arange(300)
+
+    def zlp(centre, fwhm, eta):  # eta: the Lorentzian share, the long tails
+        x = (channels - centre) / (fwhm / 2)
+        return eta / (1 + x**2) + (1 - eta) * np.exp(-np.log(2) * x**2)
+
+    data = rng.poisson(1e4 * (zlp(80.3, 5, 0.3) + 2e-3 * zlp(110, 4, 0.5)), (3, 4, 300))
+    s = exspy.signals.EELSSpectrum(data.astype(float))
+    s.axes_manager.signal_axes[0].scale = 0.005
+    s = s.as_lazy() if lazy else s
+    for psf, wrong in ((1e6 * zlp(60.0, 5, 0.3), False), (1e6 * zlp(60.0, 5, 0.0), True)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = s.deconvolve_eelspecnet(tiny_reference_model, psf=psf)
+            if lazy:
+                result.compute()
+        mismatch = [w for w in caught if issubclass(w.category, ReferenceMismatchWarning)]
+        assert len(mismatch) == int(wrong)

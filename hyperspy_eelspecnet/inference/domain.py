@@ -71,9 +71,10 @@ class DomainReport:
     Parameters
     ----------
     model_name
-        Name of the model, for the messages.
+        Name of the model (or method), for the messages.
     domain
-        The model card's ``domain``.
+        The model card's ``domain``; None for a method without one
+        (Richardson-Lucy), whose reference alone is checked.
     immediate
         Warn at the first block that shows a problem (lazy signals, whose
         blocks are computed later, one by one) instead of once at the end
@@ -81,7 +82,7 @@ class DomainReport:
     """
 
     model_name: str
-    domain: Domain
+    domain: Domain | None
     immediate: bool = False
     _tallies: dict[str, _Tally] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
@@ -100,10 +101,21 @@ class DomainReport:
         """Check a block of spectra, shape (n, channels), and the reference they are given.
 
         ``reference``: one vacuum recording (m,) or one per spectrum (n, m),
-        for a reference model: its energy-gain side is compared with the
-        block's (:func:`~.reference_match.gain_side_mismatch`).
+        for a method that takes one: its energy-gain side is compared with
+        the block's (:func:`~.reference_match.gain_side_mismatch`).
         """
         n = len(spectra)
+        found = [] if self.domain is None else self._out_of_domain(spectra)
+        mismatch = np.nan if reference is None else gain_side_mismatch(spectra, reference)
+        found.append(("reference", np.full(n if mismatch > MISMATCH_LIMIT else 0, mismatch)))
+        with self._lock:
+            for reason, values in found:
+                self._tallies.setdefault(reason, _Tally()).add(values, n)
+            if self.immediate:
+                self._emit_locked()
+
+    def _out_of_domain(self, spectra: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        """Each reason of the card's domain, with the values of the spectra it concerns."""
         peak = spectra.max(axis=1)
         level = np.median(np.abs(spectra), axis=1)
         no_zlp = ~(peak > _ZLP_PROMINENCE * level)
@@ -115,15 +127,8 @@ class DomainReport:
         extent = spectra.shape[1] - 1 - spectra.argmax(axis=1)
         long = extent[extent > self.domain.channels_past_zlp]
         dark = _loss_region_below_zero(spectra[~no_zlp], widths)
-        mismatch = np.nan if reference is None else gain_side_mismatch(spectra, reference)
-        wrong = np.full(n if mismatch > MISMATCH_LIMIT else 0, mismatch)
-        with self._lock:
-            for reason, values in (("no_zlp", peak[no_zlp]), ("zlp_width", odd_width),
-                                   ("negative", negative), ("extent", long),
-                                   ("dark_level", dark), ("reference", wrong)):
-                self._tallies.setdefault(reason, _Tally()).add(values, n)
-            if self.immediate:
-                self._emit_locked()
+        return [("no_zlp", peak[no_zlp]), ("zlp_width", odd_width), ("negative", negative),
+                ("extent", long), ("dark_level", dark)]
 
     def emit(self) -> None:
         """Warn once for each reason found so far."""
@@ -142,7 +147,6 @@ class DomainReport:
         where = f"{t.count} of {t.total} spectra"
         if self.immediate:
             where += " (in the first block that showed it; later blocks not counted)"
-        lo, hi = self.domain.zlp_fwhm_channels
         name = self.model_name
         if reason == "no_zlp":
             return (
@@ -153,6 +157,7 @@ class DomainReport:
                 "(s.isig[...]) or mask those pixels."
             )
         if reason == "zlp_width":
+            lo, hi = self.domain.zlp_fwhm_channels
             return (
                 f"{where} have a ZLP FWHM of {t.low:.1f} to {t.high:.1f} "
                 f"channels, outside the {lo:.1f} to {hi:.1f} channels {name} "
@@ -189,10 +194,11 @@ class DomainReport:
                 "reference scaled to the ZLP's core misses the spectra's mean by "
                 f"{t.low:.2f} to {t.high:.2f} of it (recordings of one session miss by "
                 f"under 0.1; over {MISMATCH_LIMIT:g} it is taken for another instrument's "
-                f"or setting's ZLP). Given a wrong reference, {name} restores near-ZLP "
-                "peaks worse than a blind model. Pass psf= a vacuum recording of this "
-                "session, with the same settings and binning, or use a blind model "
-                "(no psf=) such as 'nzeels-2048'."
+                f"or setting's ZLP), and a wrong reference misleads {name} near the ZLP. "
+                "Pass psf= a vacuum recording of this session, with the same settings "
+                "and binning"
+                + ("." if self.domain is None else
+                   ", or use a blind model (no psf=) such as 'nzeels-2048'.")
             )
         return (
             f"{where} have negative counts down to {-t.high:.3g} to "

@@ -377,16 +377,23 @@ def richardson_lucy(
 
     Warns
     -----
+    ReferenceMismatchWarning
+        Once per call: the PSF does not match the spectra's ZLP on the
+        energy-gain side (another instrument's or setting's recording?;
+        see :mod:`~hyperspy_eelspecnet.inference.reference_match`).
     UserWarning
         If the energy axis is not in a unit of energy (eV, meV, keV...).
     """
     check_spectrum_signal(self, "richardson_lucy", min_channels=2)
     iterations = check_iterations(iterations)
     per_pixel, kwargs, psf_provenance = _psf_arguments(self, psf, "richardson_lucy")
+    report = DomainReport("richardson_lucy", None, immediate=self._lazy)
     data = map_spectra(self.data, _richardson_lucy_block, per_pixel=per_pixel,
                        dtype=np.float32,
                        show_progressbar=_show_progressbar(show_progressbar),
-                       iterations=iterations, **kwargs)
+                       iterations=iterations, report=report, **kwargs)
+    if not self._lazy:
+        report.emit()
     provenance = {
         "method": "Richardson-Lucy",
         "iterations": iterations,
@@ -398,8 +405,10 @@ def richardson_lucy(
 
 
 def _richardson_lucy_block(spectra: np.ndarray, *per_pixel_psf: np.ndarray,
-                           iterations: int, psf: np.ndarray | None = None) -> np.ndarray:
+                           iterations: int, report: DomainReport,
+                           psf: np.ndarray | None = None) -> np.ndarray:
     _check_finite(spectra, "richardson_lucy")
     kernel = per_pixel_psf[0] if per_pixel_psf else psf
+    report.check(spectra, kernel)
     return richardson_lucy_kernel(spectra, kernel, iterations, workers=-1).astype(np.float32)
 

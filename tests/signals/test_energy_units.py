@@ -10,6 +10,7 @@ import pytest
 import traits.api as t
 from conftest import eels_signal
 
+from hyperspy_eelspecnet.inference.domain import ReferenceMismatchWarning
 from hyperspy_eelspecnet.inference.energy_units import ev_per_unit
 from hyperspy_eelspecnet.signals.line_profile import line_profile
 from hyperspy_eelspecnet.tools.batch import deconvolve_files
@@ -44,9 +45,14 @@ def _psf(units="eV", per_ev=1.0):
 
 
 def _without_warnings(function, *args, **kwargs):
-    """Call ``function``, computing a lazy result; any warning is an error."""
+    """Call ``function``, computing a lazy result; any warning is an error.
+
+    Except the reference-mismatch warning: :func:`_psf` is no recording of
+    the generated maps' ZLPs, and says so.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ReferenceMismatchWarning)
         result = function(*args, **kwargs)
         if result._lazy:
             result.compute()
@@ -126,7 +132,8 @@ def test_batch_richardson_lucy_compares_dispersions_in_ev(tmp_path):
            "show_progressbar": False}
     summary = deconvolve_files([tmp_path / "map_mev.hspy", tmp_path / "map_ev.hspy"],
                                psf=tmp_path / "psf_ev.hspy", **run)
-    assert [(r.status, r.reason) for r in summary.results] == [("written", "")] * 2
+    assert [r.status for r in summary.results] == ["written"] * 2
+    assert not [r.reason for r in summary.results if "energy axis" in r.reason]
     mev, ev = (hs.load(r.output) for r in summary.written)
     np.testing.assert_allclose(mev.data, ev.data, rtol=1e-6, atol=0)
     assert _energy_axis(mev)[0] == "meV"

@@ -92,8 +92,9 @@ def test_blind_model_refuses_a_psf_and_reference_model_needs_one(tiny_model,
         s.deconvolve_eelspecnet(tiny_reference_model)
 
 
+@pytest.mark.parametrize("method", ["network", "richardson_lucy"])
 @pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
-def test_wrong_reference_warns_and_the_right_one_does_not(tiny_reference_model, lazy):
+def test_wrong_reference_warns_and_the_right_one_does_not(tiny_reference_model, lazy, method):
     import exspy
 
     from hyperspy_eelspecnet.inference.domain import ReferenceMismatchWarning
@@ -112,7 +113,8 @@ def test_wrong_reference_warns_and_the_right_one_does_not(tiny_reference_model, 
     for psf, wrong in ((1e6 * zlp(60.0, 5, 0.3), False), (1e6 * zlp(60.0, 5, 0.0), True)):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = s.deconvolve_eelspecnet(tiny_reference_model, psf=psf)
+            result = (s.deconvolve_eelspecnet(tiny_reference_model, psf=psf)
+                      if method == "network" else s.richardson_lucy(psf, iterations=5))
             if lazy:
                 result.compute()
         mismatch = [w for w in caught if issubclass(w.category, ReferenceMismatchWarning)]

@@ -26,6 +26,7 @@ import argparse
 import numpy as np
 
 from hyperspy_eelspecnet.evaluation import gain_side, near_zlp
+from hyperspy_eelspecnet.evaluation.generated import EVALUATION_SEED
 from hyperspy_eelspecnet.evaluation.real_data import load_real_set
 from hyperspy_eelspecnet.evaluation.responses import (
     REALDATA,
@@ -38,7 +39,6 @@ from hyperspy_eelspecnet.evaluation.responses import (
 )
 from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
 
-SEED = 20221017
 #: eV per channel of ``ws2_25meV`` (its README).
 WS2_DISPERSION = 0.025013
 
@@ -50,17 +50,20 @@ def near_zlp_rows(realdata, rng) -> dict[str, list[float]]:
     for name, shape in shapes.items():
         other = next(s for o, s in shapes.items() if o != name)
         session = SESSION_RECORDINGS.get(name)
+        session_shape = None if session is None else load_recording(session, realdata)
         for resolution in near_zlp.RESOLUTIONS_EV:
             width = resolution / near_zlp.DISPERSION
             response, other_response = response_for(shape, width), response_for(other, width)
+            session_response = (None if session_shape is None
+                                else response_for(session_shape, width))
             for case in near_zlp.CASES:
                 drawn, m = near_zlp.draw_subset(case, resolution, response, near_zlp.BOXES, rng)
                 references = {"own recording": m.vacuum,
                               "another instrument": near_zlp.another_recording(
                                   other_response, drawn, rng)}
-                if session is not None:
+                if session_response is not None:
                     references["another recording, same session"] = near_zlp.another_recording(
-                        response_for(load_recording(session, realdata), width), drawn, rng)
+                        session_response, drawn, rng)
                 for label, refs in references.items():
                     for box, ref in zip(m.measured, refs, strict=True):
                         rows.setdefault(f"near-ZLP box, {label}", []).append(
@@ -108,7 +111,7 @@ def main() -> None:
     parser.add_argument("--realdata", default=str(REALDATA))
     args = parser.parse_args()
     realdata = check_realdata(args.realdata)
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(EVALUATION_SEED)
     rows = near_zlp_rows(realdata, rng) | gain_side_rows(realdata, rng) | ws2_rows(realdata)
     print(f"| spectra, reference | n | not judged | min / median / max | over "
           f"{MISMATCH_LIMIT:g} |")

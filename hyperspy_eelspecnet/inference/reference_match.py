@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from hyperspy_eelspecnet.inference.reference import subtract_reference
+
 #: A reference whose gain-side mismatch exceeds this is taken for a wrong one.
 MISMATCH_LIMIT = 0.5
 #: The gain side is judged where the higher of spectrum and reference lies between
@@ -73,10 +75,10 @@ def gain_side_mismatch(spectra: np.ndarray, references: np.ndarray) -> float:
 
     Both are brought to unit integral, aligned on their ZLP centres and
     averaged. The mean reference is scaled to fit the mean spectrum over
-    its core (the channels of at least half its maximum, as
-    :func:`~hyperspy_eelspecnet.inference.reference.subtract_reference`
-    does). Over the gain side, the channels before the core that every
-    spectrum covers and where the higher of the two lies within
+    its core (the channels of at least half its maximum:
+    :func:`~hyperspy_eelspecnet.inference.reference.subtract_reference`).
+    Over the gain side, the channels before the core that every spectrum
+    covers and where the higher of the two lies within
     :data:`TAIL_RANGE` of the reference's maximum, the difference is
     smoothed over the core's width, so that counting noise averages out
     and a different tail does not.
@@ -107,7 +109,8 @@ def gain_side_mismatch(spectra: np.ndarray, references: np.ndarray) -> float:
     (s, covered), (r, _) = (_aligned_mean(spectra, target, length),
                             _aligned_mean(references, target, length))
     core = r >= 0.5 * r.max()
-    r = r * (s[core] @ r[core]) / (r[core] @ r[core])
+    residual = subtract_reference(s[None], r[None])[0]
+    r = s - residual  # the reference scaled to the spectra's ZLP core
     gain = np.arange(length) < np.flatnonzero(core)[0]
     low, high = TAIL_RANGE
     upper = np.maximum(s, r)  # a reference without the spectrum's tails has no window of its own
@@ -115,7 +118,6 @@ def gain_side_mismatch(spectra: np.ndarray, references: np.ndarray) -> float:
     if len(tail) < MIN_TAIL_CHANNELS:
         return np.nan
     width = max(3, int(core.sum()))
-    residual = s - r
     smooth = uniform_filter1d(residual, width)
     # white noise of sigma leaves sigma * sqrt(1 - 1/width) about its boxcar mean
     sigma = np.std((residual - smooth)[tail]) / np.sqrt(1 - 1 / width)

@@ -33,6 +33,18 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_refined(args: argparse.Namespace) -> int:
+    from hyperspy_eelspecnet.models.registry import resolve_model
+    from hyperspy_eelspecnet.training.export import export_refined
+
+    out = export_refined(resolve_model(args.base).path, args.out, name=args.name,
+                         iterations=args.iterations, output=args.output,
+                         reach_fwhm=args.reach_fwhm, command=_command(args),
+                         overwrite=args.overwrite)
+    print(f"wrote {out}: {args.base} refined with {args.iterations} iterations")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from hyperspy_eelspecnet.evaluation.comparison import NEAR_ZLP_RL_ITERATIONS
     from hyperspy_eelspecnet.evaluation.generated import RL_ITERATIONS
@@ -164,6 +176,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
     p.set_defaults(func=_export)
+
+    p = sub.add_parser("export-refined", help="write a model that refines a ZLP-free "
+                       "model's restorations with the vacuum reference")
+    p.add_argument("base", help="blind ZLP-free model: shipped name or model directory")
+    p.add_argument("--name", required=True, help="the new model's name")
+    p.add_argument("--iterations", type=int, required=True,
+                   help="Richardson-Lucy iterations of the refinement")
+    p.add_argument("--output", choices=("quasi_dirac", "zlp_free"), default="quasi_dirac",
+                   help="return the loss spectrum with a quasi-Dirac ZLP (default) or alone")
+    p.add_argument("--reach-fwhm", type=float, default=None,
+                   help="refine within this many ZLP FWHMs of the ZLP only (default: all)")
+    p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
+    p.set_defaults(func=_export_refined)
 
     from hyperspy_eelspecnet.evaluation.comparison import NEAR_ZLP_RL_ITERATIONS
     from hyperspy_eelspecnet.evaluation.generated import EVALUATION_SEED, RL_ITERATIONS

@@ -135,7 +135,7 @@ def _restored_by(spec: ModelSpec, spectra: np.ndarray, reference: np.ndarray | N
                  ) -> tuple[np.ndarray, bool]:
     """A model's restoration of ``spectra`` and whether it lacks the ZLP."""
     restored = restore_spectra(spectra, spec, precision=precision, reference=reference)
-    return shaped(restored), spec.preprocessing.target == "zlp_free"
+    return shaped(restored), spec.preprocessing.restores == "zlp_free"
 
 
 def score_methods(measurement: Measurement, restorations: dict[str, tuple[np.ndarray, bool]],

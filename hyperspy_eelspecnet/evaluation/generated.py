@@ -263,7 +263,7 @@ def evaluate(models: list[str], sizes: dict[str, int], *, seed: int = EVALUATION
             restored = restore_spectra(s.distorted, spec, precision=result.precision,
                                        reference=reference)
             restored = restored.astype(np.float64)
-            zlp_free = spec.preprocessing.target == "zlp_free"
+            zlp_free = spec.preprocessing.restores == "zlp_free"
             result.values[s.name][spec.name] = measure(restored, s, zlp_free)
             restorations[s.name][spec.name] = restored
             steps.update()

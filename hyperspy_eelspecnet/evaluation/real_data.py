@@ -209,7 +209,7 @@ def evaluate_real(real: RealSet, models: list[str],
     """
     restorations = {"none": (real.specimen, real.vacuum, False)}
     for spec in resolve_models(models):
-        zlp_free = spec.preprocessing.target == "zlp_free"
+        zlp_free = spec.preprocessing.restores == "zlp_free"
         # A model that takes a vacuum reference gets Richardson-Lucy's kernel.
         reference = real.kernel if spec.preprocessing.takes_reference else None
         restorations[spec.name] = tuple(

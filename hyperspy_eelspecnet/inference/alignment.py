@@ -5,7 +5,9 @@ free: a net trained with the ZLP at channel 400 fails on spectra whose
 ZLP sits elsewhere. Inference and training therefore share these two
 operations: shift every spectrum by whole channels so that its maximum
 lands on the trained channel (zero-filling what is uncovered, never
-wrapping around), and shift the restoration back.
+wrapping around), and shift the restoration back. A vacuum reference is
+laid on a spectrum's ZLP by a fraction of a channel too
+(:func:`zlp_core_centre`, :func:`fractional_shift`).
 """
 
 from __future__ import annotations
@@ -84,3 +86,49 @@ def required_length(
     """
     needed = np.maximum(n_channels + np.asarray(shifts), minimum)
     return (-(-needed // multiple) * multiple).astype(int)
+
+
+def zlp_core_centre(rows: np.ndarray) -> np.ndarray:
+    """Each row's ZLP centre, in channels: the centroid of its top above half maximum.
+
+    Parameters
+    ----------
+    rows
+        Array of shape (n, channels), each row with a positive maximum.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape (n,).
+    """
+    rows = np.asarray(rows, np.float64)
+    top = np.clip(rows - 0.5 * rows.max(axis=1, keepdims=True), 0, None)
+    return (top * np.arange(rows.shape[1])).sum(axis=1) / top.sum(axis=1)
+
+
+def fractional_shift(rows: np.ndarray, shifts: np.ndarray, length: int) -> np.ndarray:
+    """Rows moved by ``shifts`` channels, fractions included, into ``length`` channels.
+
+    A phase ramp of the Fourier transform over ``length`` channels: each
+    row, zero-padded to ``length``, comes back circularly shifted, so
+    nothing wraps onto the channels kept when ``length`` is at least the
+    row's length plus the largest shift either way.
+
+    Parameters
+    ----------
+    rows
+        Array of shape (n, channels).
+    shifts
+        Shape (n,): positive moves a row to higher channels.
+    length
+        Channels of the output, at least ``channels``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape (n, length); a sharp peak moved by a
+        fraction of a channel rings slightly either side.
+    """
+    frequencies = np.fft.rfftfreq(length)
+    ramp = np.exp(-2j * np.pi * frequencies[None, :] * np.asarray(shifts, float)[:, None])
+    return np.fft.irfft(np.fft.rfft(rows, length, axis=1) * ramp, length, axis=1)

@@ -198,7 +198,9 @@ class DomainReport:
                 "Pass psf= a vacuum recording of this session, with the same settings "
                 "and binning"
                 + ("." if self.domain is None else
-                   ", or use a blind model (no psf=) such as 'nzeels-2048'.")
+                   ", or use a blind model (no psf=) such as 'nzeels-2048'. A refined "
+                   "model (card preprocessing.refinement) skips its refinement for such "
+                   "a block and returns its network's blind restoration.")
             )
         return (
             f"{where} have negative counts down to {-t.high:.3g} to "

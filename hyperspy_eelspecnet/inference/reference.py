@@ -144,7 +144,7 @@ def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,
         restored = richardson_lucy_kernel(np.clip(normalised, 0, None), kernel,
                                           preprocessing.reference_iterations)
         channels.append(shift_spectra(restored, shifts, length))
-    if preprocessing.takes_reference:
+    if preprocessing.reference != "none":
         own_shifts = alignment_shifts(reference, preprocessing.zlp_channel)
         aligned = np.broadcast_to(shift_spectra(reference, own_shifts, length),
                                   (len(normalised), length))
@@ -174,6 +174,26 @@ def subtract_reference(spectra: np.ndarray, references: np.ndarray) -> np.ndarra
         the spectrum.
     """
     s, r = np.asarray(spectra, np.float64), np.asarray(references, np.float64)
+    return s - core_fit_scale(s, r)[:, None] * r
+
+
+def core_fit_scale(spectra: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """The least-squares scale of each reference to its spectrum over the reference's core.
+
+    The core: the channels where the reference is at least half its
+    maximum, the ZLP alone, whatever share of the spectrum's counts the
+    losses hold.
+
+    Parameters
+    ----------
+    spectra, references
+        Arrays of the same shape (n, channels), aligned on the same channel.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of shape (n,).
+    """
+    s, r = np.asarray(spectra, np.float64), np.asarray(references, np.float64)
     core = r >= 0.5 * r.max(axis=1, keepdims=True)
-    scale = (core * s * r).sum(1, keepdims=True) / (core * r * r).sum(1, keepdims=True)
-    return s - scale * r
+    return (core * s * r).sum(1) / (core * r * r).sum(1)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from hyperspy_eelspecnet.inference.alignment import fractional_shift, zlp_core_centre
 from hyperspy_eelspecnet.inference.reference import subtract_reference
 
 #: A reference whose gain-side mismatch exceeds this is taken for a wrong one.
@@ -39,12 +40,6 @@ TAIL_RANGE = (1e-3, 3e-2)
 MIN_TAIL_CHANNELS = 4
 #: A mismatch is judged only where it is this many times what the noise alone gives.
 NOISE_FACTOR = 3.0
-
-
-def _core_centre(rows: np.ndarray) -> np.ndarray:
-    """Each row's ZLP centre, in channels: the centroid of its top above half maximum."""
-    top = np.clip(rows - 0.5 * rows.max(axis=1, keepdims=True), 0, None)
-    return (top * np.arange(rows.shape[1])).sum(axis=1) / top.sum(axis=1)
 
 
 def _aligned_mean(rows: np.ndarray, target: float, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,10 +56,8 @@ def _aligned_mean(rows: np.ndarray, target: float, length: int) -> tuple[np.ndar
     rows = np.asarray(rows, np.float64)
     totals = rows.sum(axis=1, keepdims=True)
     rows = rows / np.where(totals > 0, totals, 1)
-    shifts = target - _core_centre(rows)  # all finite: every row has a positive maximum
-    frequencies = np.fft.rfftfreq(length)
-    ramp = np.exp(-2j * np.pi * frequencies[None, :] * shifts[:, None])
-    mean = np.fft.irfft(np.fft.rfft(rows, length, axis=1) * ramp, length, axis=1).mean(axis=0)
+    shifts = target - zlp_core_centre(rows)  # all finite: every row has a positive maximum
+    mean = fractional_shift(rows, shifts, length).mean(axis=0)
     channels = np.arange(length)
     covered = (channels > shifts.max() + 1) & (channels < shifts.min() + rows.shape[1] - 2)
     return mean, covered

@@ -20,12 +20,20 @@ import numpy as np
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, required_length, shift_spectra
 from hyperspy_eelspecnet.inference.precision import resolve_precision
+from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
+from hyperspy_eelspecnet.inference.refinement import (
+    near_zlp_weights,
+    quasi_dirac_zlp,
+    refine_with_reference,
+)
 from hyperspy_eelspecnet.inference.reference import (
     check_reference_use,
     network_input,
     reference_rows,
 )
 from hyperspy_eelspecnet.inference.value_scale import from_network
+from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.models.card import Refinement
 from hyperspy_eelspecnet.models.registry import ModelSpec, load_network
 
 _PREDICT_LOCK = threading.Lock()
@@ -62,8 +70,10 @@ def restore_spectra(
         Float32 array of the input's shape. For a quasi-Dirac model each
         restored spectrum has the input's total counts; for a ZLP-free
         model the restored loss spectrum is on the input's scale (its
-        total is the input's minus the ZLP). Spectra whose total is not
-        positive come back as zeros.
+        total is the input's minus the ZLP). A refined model (card
+        ``preprocessing.refinement``) returns the refinement's output, whose
+        counts fit the spectrum's through the reference. Spectra whose total
+        is not positive come back as zeros.
 
     Raises
     ------
@@ -98,7 +108,34 @@ def restore_spectra(
         sums = restored.sum(axis=1, keepdims=True)
         restored = np.where(sums > 0, restored / np.where(sums > 0, sums, 1), 0.0)
     out[usable] = restored * totals[usable, None]
+    if pre.refinement is not None:
+        out[usable] = _refined(x[usable], out[usable], reference, pre.refinement)
     return out.astype(np.float32)
+
+
+def _refined(spectra: np.ndarray, loss: np.ndarray, reference: np.ndarray,
+             refinement: Refinement) -> np.ndarray:
+    """The network's ZLP-free restorations refined with the reference, as the card says.
+
+    Not refined where the reference misses the block's energy-gain side
+    (:func:`~.reference_match.gain_side_mismatch` above
+    :data:`~.reference_match.MISMATCH_LIMIT`): fitted as the ZLP, another
+    instrument's reference would take the counts beside the ZLP for its
+    tail, or its tail for losses. The block keeps the network's
+    restoration, and the signal method warns. With ``reach_fwhm``, only the
+    channels near the ZLP are refined (:func:`~.refinement.near_zlp_weights`).
+    """
+    mismatched = gain_side_mismatch(spectra, reference) > MISMATCH_LIMIT
+    refined, zlp_counts, zlp_channel = refine_with_reference(
+        spectra, loss, reference, 0 if mismatched else refinement.iterations)
+    if refinement.reach_fwhm is not None:
+        weights = near_zlp_weights(zlp_channel, fwhm(reference), spectra.shape[1],
+                                   refinement.reach_fwhm)
+        refined = weights * refined + (1 - weights) * np.clip(loss, 0, None)
+    if refinement.output == "quasi_dirac":
+        refined += quasi_dirac_zlp(zlp_counts, zlp_channel, spectra.shape[1],
+                                   refinement.zlp_fwhm_channels)
+    return refined
 
 
 def _predict(network, inputs: np.ndarray, batch_size: int) -> np.ndarray:

@@ -71,6 +71,29 @@ class ValueScale(StrictModel):
         return self
 
 
+class Refinement(StrictModel):
+    """Richardson-Lucy refinement of a ZLP-free network's restoration with the reference.
+
+    See :mod:`hyperspy_eelspecnet.restoration.reference_refinement`: the
+    network's restoration is the start, and ``iterations`` iterations fit
+    the vacuum reference, as the ZLP, and the loss spectrum to the
+    measurement.
+    """
+
+    iterations: int = Field(ge=1)
+    output: Literal["quasi_dirac", "zlp_free"] = Field(
+        description="what the model returns: the refined loss spectrum with the fitted ZLP's "
+        "counts as a quasi-Dirac peak, or the loss spectrum alone")
+    zlp_fwhm_channels: float = Field(
+        gt=0, description="FWHM of the quasi-Dirac ZLP of output 'quasi_dirac' (the "
+        "generator's zlp_fwhm_channels, the quasi-Dirac models' target)")
+    reach_fwhm: float | None = Field(
+        None, gt=0, description="refine within this many ZLP FWHMs (the reference's) of "
+        "the ZLP and keep the network's restoration from 1.5 times as far, with a "
+        "cosine crossfade between: far from the ZLP the network is not in doubt, and "
+        "the iterations would only let noise back in; None refines the whole spectrum")
+
+
 class Preprocessing(ValueScale):
     """How a spectrum is put to the network and what comes back.
 
@@ -100,6 +123,19 @@ class Preprocessing(ValueScale):
     reference_iterations: int | None = Field(
         None, ge=1, exclude_if=lambda value: value is None,
         description="Richardson-Lucy iterations of the 'richardson_lucy' input")
+    refinement: Refinement | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="the restoration of a blind ZLP-free network refined with the vacuum "
+        "reference (the model then takes one); cards without it return the network's "
+        "restoration")
+
+    @model_validator(mode="after")
+    def _refinement_of_a_blind_zlp_free_network(self):
+        if self.refinement is not None and (self.target, self.reference) != ("zlp_free",
+                                                                             "none"):
+            raise ValueError("refinement starts from a blind ZLP-free network's restoration: "
+                             "it needs target 'zlp_free' and reference 'none'")
+        return self
 
     @model_validator(mode="after")
     def _iterations_for_richardson_lucy(self):
@@ -125,7 +161,12 @@ class Preprocessing(ValueScale):
     @property
     def takes_reference(self) -> bool:
         """Whether the model is given a vacuum reference (``psf=``) with the spectrum."""
-        return self.reference != "none"
+        return self.reference != "none" or self.refinement is not None
+
+    @property
+    def restores(self) -> Literal["quasi_dirac", "zlp_free"]:
+        """What the model returns: the refinement's ``output``, else the network's ``target``."""
+        return self.target if self.refinement is None else self.refinement.output
 
     @property
     def input_channels(self) -> int:

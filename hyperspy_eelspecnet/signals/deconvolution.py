@@ -329,7 +329,7 @@ def deconvolve_eelspecnet(
         "method": "EELSpecNet",
         "model": spec.name,
         "model_path": "" if spec.path.parent == MODELS_DIR else str(spec.path),
-        "target": spec.preprocessing.target,
+        "target": spec.preprocessing.restores,
         "weights_sha256": spec.sha256,
         "precision": precision,
         **psf_provenance,

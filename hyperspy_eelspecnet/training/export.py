@@ -4,6 +4,9 @@ The directory holds ``model.keras``, ``card.json`` (the model card),
 ``config.yaml`` (the full training configuration) and a test input with
 its expected output. Export reloads the written model and re-predicts
 the test input; it refuses to write a model whose reload disagrees.
+:func:`export_refined` writes a model that refines an exported ZLP-free
+network's restorations with the vacuum reference
+(:mod:`hyperspy_eelspecnet.inference.refinement`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from hyperspy_eelspecnet.metrics import fwhm
-from hyperspy_eelspecnet.models.card import Domain, ModelCard
+from hyperspy_eelspecnet.models.card import Domain, ModelCard, Refinement
 from hyperspy_eelspecnet.models.keras_import import import_keras
 from hyperspy_eelspecnet.models.registry import file_sha256, write_card
 from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
@@ -279,3 +282,75 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *,
     return export_model(run.load_checkpoint(), run.read_config(), out_dir,
                         command=run.first_command(), training_time_s=round(state.elapsed_s),
                         steps=state.step, overwrite=overwrite)
+
+
+def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iterations: int,
+                   output: str = "quasi_dirac", reach_fwhm: float | None = None,
+                   command: str = "", overwrite: bool = False) -> Path:
+    """Write a model that refines a ZLP-free model's restorations with the reference.
+
+    The network, its test input and output and its training record are
+    the base model's, unchanged (the weights' sha256 is checked against
+    its card); the card gains ``preprocessing.refinement`` and loses the
+    base's figures, which were measured without it.
+
+    Parameters
+    ----------
+    base_dir
+        An exported blind ZLP-free model directory.
+    out_dir
+        Model directory to create.
+    name
+        The new model's name.
+    iterations, output, reach_fwhm
+        The card's ``preprocessing.refinement`` (see
+        :class:`~hyperspy_eelspecnet.models.card.Refinement`).
+    command
+        The command that wrote it, recorded in ``training.reproduce``.
+    overwrite
+        Replace an existing directory.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
+    Raises
+    ------
+    ValueError
+        If the base is not a blind ZLP-free model, or its weights do not
+        match its card.
+    """
+    base_dir, out_dir = Path(base_dir), Path(out_dir)
+    if out_dir.exists() and not overwrite:
+        raise FileExistsError(f"{out_dir} exists; pass overwrite=True to replace it")
+    base = ModelCard.read(base_dir / "card.json")
+    if file_sha256(base_dir / "model.keras") != base.weights_sha256:
+        raise ValueError(f"{base_dir}/model.keras does not match its card's weights_sha256")
+    refinement = Refinement(iterations=iterations, output=output, reach_fwhm=reach_fwhm,
+                            zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
+    # validated as a card: a base that is not blind and ZLP-free is refused here
+    card = base.updated(
+        name=name, created=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        description=f"{base.name} refined with the measured vacuum ZLP (psf=): "
+        f"{iterations} Richardson-Lucy iterations, from the network's restoration, fit the "
+        "reference as the ZLP and the loss spectrum to the measurement"
+        + ("" if reach_fwhm is None else f" within {reach_fwhm:g} ZLP FWHMs of the ZLP")
+        + ". " + base.description,
+        preprocessing=base.preprocessing.model_dump() | {"refinement": refinement.model_dump()},
+        training=base.training.model_dump() | {"reproduce": (
+            f"{command or 'eelspecnet export-refined'}; the network is {base.name}'s: "
+            + (base.training.reproduce or ""))},
+        evaluation=None, real_data=None, near_zlp=None)
+    tmp = out_dir.with_name(out_dir.name + ".exporting")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(base_dir, tmp)
+    try:
+        write_card(tmp, card)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return out_dir

@@ -21,14 +21,22 @@ def vacuum():
     return psf
 
 
+@pytest.fixture(params=["channel", "refined"])
+def reference_model(request):
+    """A model given the reference as an input channel, and the shipped refined one."""
+    if request.param == "channel":
+        return request.getfixturevalue("tiny_reference_model")
+    return "nzeels-2048-psf"
+
+
 @pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
-def test_one_reference_for_every_pixel(tiny_reference_model, vacuum, lazy):
+def test_one_reference_for_every_pixel(reference_model, vacuum, lazy):
     s = eels_signal(lazy=lazy)
-    result = s.deconvolve_eelspecnet(tiny_reference_model, psf=vacuum)
+    result = s.deconvolve_eelspecnet(reference_model, psf=vacuum)
     if lazy:
         result.compute()
     data = eels_signal().data.reshape(-1, 300)
-    expected = restore_spectra(data, resolve_model(tiny_reference_model),
+    expected = restore_spectra(data, resolve_model(reference_model),
                                reference=vacuum.data)
     np.testing.assert_allclose(result.data.reshape(-1, 300), expected, rtol=1e-5,
                                atol=1e-6 * data.max())
@@ -39,14 +47,14 @@ def test_one_reference_for_every_pixel(tiny_reference_model, vacuum, lazy):
 
 
 @pytest.mark.parametrize("lazy", [False, True], ids=["eager", "lazy"])
-def test_one_reference_per_pixel(tiny_reference_model, vacuum, lazy):
+def test_one_reference_per_pixel(reference_model, vacuum, lazy):
     s = eels_signal(lazy=lazy)
-    shared = s.deconvolve_eelspecnet(tiny_reference_model, psf=vacuum)
+    shared = s.deconvolve_eelspecnet(reference_model, psf=vacuum)
     references = eels_signal(seed=11)  # another spectrum per pixel, same navigation shape
     tiled = references._deepcopy_with_new_data(
         np.broadcast_to(vacuum.data, references.data.shape).copy())
-    own = s.deconvolve_eelspecnet(tiny_reference_model, psf=references)
-    same = s.deconvolve_eelspecnet(tiny_reference_model, psf=tiled)
+    own = s.deconvolve_eelspecnet(reference_model, psf=references)
+    same = s.deconvolve_eelspecnet(reference_model, psf=tiled)
     for r in (shared, own, same):
         if lazy:
             r.compute()
@@ -54,14 +62,15 @@ def test_one_reference_per_pixel(tiny_reference_model, vacuum, lazy):
     assert not np.allclose(own.data, shared.data, rtol=1e-3)
 
 
-def test_reference_with_another_offset_and_length(tiny_reference_model, vacuum):
+def test_reference_with_another_offset_and_length(reference_model, vacuum):
     s = eels_signal()
-    expected = s.deconvolve_eelspecnet(tiny_reference_model, psf=vacuum)
+    expected = s.deconvolve_eelspecnet(reference_model, psf=vacuum)
     longer = vacuum._deepcopy_with_new_data(np.concatenate([np.zeros(40), vacuum.data,
                                                             np.zeros(25)]))
     longer.axes_manager.signal_axes[0].offset -= 40 * 0.005
-    np.testing.assert_allclose(s.deconvolve_eelspecnet(tiny_reference_model, psf=longer).data,
-                               expected.data, rtol=1e-5, atol=1e-3)
+    # to 0.1 %: the refinement lays the reference on by a fraction of a channel (FFT)
+    np.testing.assert_allclose(s.deconvolve_eelspecnet(reference_model, psf=longer).data,
+                               expected.data, rtol=1e-3, atol=1e-3)
 
 
 def test_reference_of_another_dispersion_is_refused_naming_both(tiny_reference_model, vacuum):

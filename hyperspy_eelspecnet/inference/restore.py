@@ -20,16 +20,16 @@ import numpy as np
 
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, required_length, shift_spectra
 from hyperspy_eelspecnet.inference.precision import resolve_precision
+from hyperspy_eelspecnet.inference.reference import (
+    check_reference_use,
+    network_input,
+    reference_rows,
+)
 from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
 from hyperspy_eelspecnet.inference.refinement import (
     near_zlp_weights,
     quasi_dirac_zlp,
     refine_with_reference,
-)
-from hyperspy_eelspecnet.inference.reference import (
-    check_reference_use,
-    network_input,
-    reference_rows,
 )
 from hyperspy_eelspecnet.inference.value_scale import from_network
 from hyperspy_eelspecnet.metrics import fwhm

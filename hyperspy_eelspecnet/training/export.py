@@ -331,7 +331,7 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
                             zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
     # validated as a card: a base that is not blind and ZLP-free is refused here
     card = base.updated(
-        name=name, created=datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        name=name, created=datetime.datetime.now(datetime.UTC).isoformat(),
         description=f"{base.name} refined with the measured vacuum ZLP (psf=): "
         f"{iterations} Richardson-Lucy iterations, from the network's restoration, fit the "
         "reference as the ZLP and the loss spectrum to the measurement"

@@ -127,7 +127,8 @@ def _near_zlp_spectra(reference: np.ndarray, n: int = 16, seed: int = 3):
     """Counted spectra of 1024 channels: the ZLP at 200, a phonon 20 channels out, a plasmon."""
     channels, zlp = 1024, 200
     x = np.arange(channels)
-    loss = 3e2 * np.exp(-0.5 * ((x - zlp - 20) / 2.5) ** 2) + 2e2 * np.exp(-0.5 * ((x - zlp - 160) / 25.0) ** 2)
+    loss = (3e2 * np.exp(-0.5 * ((x - zlp - 20) / 2.5) ** 2)
+            + 2e2 * np.exp(-0.5 * ((x - zlp - 160) / 25.0) ** 2))
     truth = loss.copy()
     truth[zlp] += 2e5
     clean = np.clip(convolve_psf(truth, reference), 0, None)

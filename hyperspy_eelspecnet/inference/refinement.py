@@ -35,15 +35,83 @@ from __future__ import annotations
 import numpy as np
 from scipy import fft
 
-from hyperspy_eelspecnet.inference.alignment import fractional_shift, zlp_core_centre
+from hyperspy_eelspecnet.inference.alignment import (
+    fractional_shift,
+    shift_spectra,
+    zlp_core_centre,
+)
 from hyperspy_eelspecnet.inference.reference import core_fit_scale
+from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
+from hyperspy_eelspecnet.metrics import fwhm
+from hyperspy_eelspecnet.models.card import Refinement
 from hyperspy_eelspecnet.restoration.richardson_lucy import centre_psf
 
-#: Model values at most this share of a spectrum's largest give a ratio of 0.
+#: Model values at most this share of a spectrum's largest count give a ratio of 0.
 _RATIO_FLOOR = 1e-12
+#: With a reach, the channels refined extend this many times the reach past the
+#: crossfade's end on either side (and the reference is cut there): the window's
+#: edges, where the fit lacks what lies beyond, stay out of the channels kept.
+_MARGIN = 0.5
 #: The start's loss spectrum is raised to at least this share of a spectrum's
 #: counts: a multiplicative step cannot raise a channel that starts at zero.
 _START_FLOOR = 1e-9
+
+
+def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.ndarray,
+                       refinement: Refinement) -> np.ndarray:
+    """A ZLP-free network's restorations refined with the reference, as the card says.
+
+    Not refined where the reference misses the block's energy-gain side
+    (:func:`~.reference_match.gain_side_mismatch` above
+    :data:`~.reference_match.MISMATCH_LIMIT`): fitted as the ZLP, another
+    instrument's reference would take the counts beside the ZLP for its
+    tail, or its tail for losses. The block then keeps the network's
+    restoration (negative values raised to a floor), and the signal
+    method warns. With ``reach_fwhm``, only the channels near the ZLP
+    are refined (:func:`near_zlp_weights`), in a window around them.
+
+    Parameters
+    ----------
+    spectra, loss, references
+        As for :func:`refine_with_reference`.
+    refinement
+        The card's ``preprocessing.refinement``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the spectra's shape: the refined loss spectra,
+        with the fitted ZLP as a quasi-Dirac peak for output
+        ``"quasi_dirac"``.
+    """
+    mismatched = gain_side_mismatch(spectra, references) > MISMATCH_LIMIT
+    iterations = 0 if mismatched else refinement.iterations
+    n, channels = spectra.shape
+    refined = np.maximum(np.nan_to_num(np.asarray(loss, np.float64)), 0.0)
+    first, last = 0, channels
+    if refinement.reach_fwhm is not None:
+        width = fwhm(references)
+        half = int(np.ceil((1.5 + _MARGIN) * refinement.reach_fwhm * width.max()))
+        centres = zlp_core_centre(spectra)
+        first = max(0, int(centres.min()) - half)
+        last = min(channels, int(np.ceil(centres.max())) + half + 1)
+        if references.shape[1] > 2 * half + 1:
+            peaks = np.argmax(references, axis=1)
+            references = shift_spectra(references, half - peaks, 2 * half + 1)
+    window = slice(first, last)
+    inside, zlp_counts, zlp_channel = refine_with_reference(
+        spectra[:, window], refined[:, window], references, iterations)
+    zlp_channel = zlp_channel + first
+    if refinement.reach_fwhm is None:
+        refined = inside
+    else:
+        weights = near_zlp_weights(zlp_channel, fwhm(references), channels,
+                                   refinement.reach_fwhm)[:, window]
+        refined[:, window] = weights * inside + (1 - weights) * refined[:, window]
+    if refinement.output == "quasi_dirac":
+        refined += quasi_dirac_zlp(zlp_counts, zlp_channel, channels,
+                                   refinement.zlp_fwhm_channels)
+    return refined
 
 
 def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.ndarray,
@@ -79,27 +147,29 @@ def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.
     refs = np.asarray(references, np.float64)
     m = refs.shape[1]
     zlp, zlp_channel = _laid_on(refs, d, channels)
-    n_fft = fft.next_fast_len(channels + m, real=True)
-    transfer = fft.rfft(centre_psf(refs, n_fft), axis=1).astype(np.complex64)
-
-    def blur(x, kernel):
-        spectrum = fft.rfft(x.astype(np.float32), n_fft, axis=1) * kernel
-        return fft.irfft(spectrum, n_fft, axis=1)[:, :channels].astype(np.float64)
-
-    adjoint = transfer.conj()
-    edges = blur(np.ones((len(refs), channels)), adjoint)
     a = core_fit_scale(d, zlp)
     z_sum = zlp.sum(axis=1)
+    n_fft = fft.next_fast_len(channels + m, real=True)
+    transfer = fft.rfft(centre_psf(refs, n_fft), axis=1).astype(np.complex64)
+    adjoint = transfer.conj()
+
+    def blur(x, kernel):  # float32: each step's ratio is near 1, its error far below
+        return fft.irfft(fft.rfft(x, n_fft, axis=1) * kernel, n_fft, axis=1)[:, :channels]
+
+    edges = blur(np.ones((len(refs), channels), np.float32), adjoint)
     estimate = np.maximum(np.nan_to_num(np.asarray(loss, np.float64)),
-                          _START_FLOOR * d.sum(axis=1, keepdims=True))
-    ratio = np.zeros_like(d)
+                          _START_FLOOR * d.sum(axis=1, keepdims=True)).astype(np.float32)
+    d32, zlp32 = d.astype(np.float32), zlp.astype(np.float32)
+    floor = np.float32(_RATIO_FLOOR) * d32.max(axis=1, keepdims=True)
+    ratio = np.empty_like(d32)
     for _ in range(iterations):
-        model = a[:, None] * zlp + blur(estimate, transfer)
-        usable = model > _RATIO_FLOOR * model.max(axis=1, keepdims=True)
-        np.divide(d, model, out=ratio, where=usable)
-        ratio[~usable] = 0.0
+        model = blur(estimate, transfer)
+        model += a.astype(np.float32)[:, None] * zlp32
+        ratio[...] = 0.0
+        np.divide(d32, model, out=ratio, where=model > floor)
         estimate *= blur(ratio, adjoint) / edges
-        a *= (zlp * ratio).sum(axis=1) / z_sum
+        a *= (zlp32 * ratio).sum(axis=1, dtype=np.float64) / z_sum
+    estimate = estimate.astype(np.float64)
     return estimate, a * z_sum, zlp_channel
 
 

@@ -25,15 +25,8 @@ from hyperspy_eelspecnet.inference.reference import (
     network_input,
     reference_rows,
 )
-from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
-from hyperspy_eelspecnet.inference.refinement import (
-    near_zlp_weights,
-    quasi_dirac_zlp,
-    refine_with_reference,
-)
+from hyperspy_eelspecnet.inference.refinement import refine_restoration
 from hyperspy_eelspecnet.inference.value_scale import from_network
-from hyperspy_eelspecnet.metrics import fwhm
-from hyperspy_eelspecnet.models.card import Refinement
 from hyperspy_eelspecnet.models.registry import ModelSpec, load_network
 
 _PREDICT_LOCK = threading.Lock()
@@ -109,33 +102,8 @@ def restore_spectra(
         restored = np.where(sums > 0, restored / np.where(sums > 0, sums, 1), 0.0)
     out[usable] = restored * totals[usable, None]
     if pre.refinement is not None:
-        out[usable] = _refined(x[usable], out[usable], reference, pre.refinement)
+        out[usable] = refine_restoration(x[usable], out[usable], reference, pre.refinement)
     return out.astype(np.float32)
-
-
-def _refined(spectra: np.ndarray, loss: np.ndarray, reference: np.ndarray,
-             refinement: Refinement) -> np.ndarray:
-    """The network's ZLP-free restorations refined with the reference, as the card says.
-
-    Not refined where the reference misses the block's energy-gain side
-    (:func:`~.reference_match.gain_side_mismatch` above
-    :data:`~.reference_match.MISMATCH_LIMIT`): fitted as the ZLP, another
-    instrument's reference would take the counts beside the ZLP for its
-    tail, or its tail for losses. The block keeps the network's
-    restoration, and the signal method warns. With ``reach_fwhm``, only the
-    channels near the ZLP are refined (:func:`~.refinement.near_zlp_weights`).
-    """
-    mismatched = gain_side_mismatch(spectra, reference) > MISMATCH_LIMIT
-    refined, zlp_counts, zlp_channel = refine_with_reference(
-        spectra, loss, reference, 0 if mismatched else refinement.iterations)
-    if refinement.reach_fwhm is not None:
-        weights = near_zlp_weights(zlp_channel, fwhm(reference), spectra.shape[1],
-                                   refinement.reach_fwhm)
-        refined = weights * refined + (1 - weights) * np.clip(loss, 0, None)
-    if refinement.output == "quasi_dirac":
-        refined += quasi_dirac_zlp(zlp_counts, zlp_channel, spectra.shape[1],
-                                   refinement.zlp_fwhm_channels)
-    return refined
 
 
 def _predict(network, inputs: np.ndarray, batch_size: int) -> np.ndarray:

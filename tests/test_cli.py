@@ -37,3 +37,15 @@ def test_export_of_a_folder_without_a_run_fails_before_writing(tmp_path):
     with pytest.raises(FileNotFoundError, match="holds no checkpoint"):
         main(["export", str(tmp_path), "--out", str(tmp_path / "model")])
     assert not (tmp_path / "model").exists()
+
+
+def test_export_refined_records_its_command(tmp_path, capsys):
+    from hyperspy_eelspecnet.models.card import ModelCard
+
+    out = tmp_path / "refined"
+    assert main(["export-refined", "nzeels-2048-nozlp", "--name", "refined",
+                 "--iterations", "7", "--reach-fwhm", "20", "--out", str(out)]) == 0
+    card = ModelCard.read(out / "card.json")
+    assert card.preprocessing.refinement.iterations == 7
+    assert card.training.reproduce.startswith("eelspecnet export-refined nzeels-2048-nozlp")
+    assert "refined with 7 iterations" in capsys.readouterr().out

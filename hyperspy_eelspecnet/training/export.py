@@ -292,7 +292,8 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
     The network, its test input and output and its training record are
     the base model's, unchanged (the weights' sha256 is checked against
     its card); the card gains ``preprocessing.refinement`` and loses the
-    base's figures, which were measured without it.
+    base's figures and limitations, which were measured without it, for
+    the refinement's own limitations.
 
     Parameters
     ----------
@@ -341,6 +342,7 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         training=base.training.model_dump() | {"reproduce": (
             f"{command or 'eelspecnet export-refined'}; the network is {base.name}'s: "
             + (base.training.reproduce or ""))},
+        limitations=_refined_limitations(base.name, refinement),
         evaluation=None, real_data=None, near_zlp=None)
     tmp = out_dir.with_name(out_dir.name + ".exporting")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -354,3 +356,23 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         shutil.rmtree(out_dir)
     os.replace(tmp, out_dir)
     return out_dir
+
+
+def _refined_limitations(base: str, refinement: Refinement) -> tuple[str, ...]:
+    """The limitations of a refined model's card, besides its network's."""
+    reach = refinement.reach_fwhm
+    return (
+        "Needs a vacuum recording of the session (psf=), with the map's settings and "
+        "binning. A reference that misses the spectra's energy-gain side (a "
+        f"ReferenceMismatchWarning) leaves {base}'s blind restoration for that block.",
+        "The refinement takes the reference for the ZLP exactly: what a recording of the "
+        "session misses of the map's response (minutes apart, another exposure) goes into "
+        "the loss spectrum beside the ZLP.",
+        *(() if reach is None else (
+            f"Refined within {reach:g} ZLP FWHMs (the reference's) of the ZLP only; from "
+            f"{1.5 * reach:g} on, the restoration is {base}'s network's.",)),
+        f"Each of the {refinement.iterations} iterations lets some noise through near the "
+        "ZLP: the per-pixel errors of card section 'near_zlp' measure it.",
+        f"Its network is {base}'s: that card's limitations hold too. Its figures do not: "
+        "this card's sections hold the refined model's (commands recorded there).",
+    )

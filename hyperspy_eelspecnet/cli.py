@@ -39,7 +39,8 @@ def _export_refined(args: argparse.Namespace) -> int:
 
     out = export_refined(resolve_model(args.base).path, args.out, name=args.name,
                          iterations=args.iterations, output=args.output,
-                         reach_fwhm=args.reach_fwhm, command=_command(args),
+                         reach_fwhm=args.reach_fwhm, near_iterations=args.near_iterations,
+                         near_reach_fwhm=args.near_reach_fwhm, command=_command(args),
                          overwrite=args.overwrite)
     print(f"wrote {out}: {args.base} refined with {args.iterations} iterations")
     return 0
@@ -187,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="return the loss spectrum with a quasi-Dirac ZLP (default) or alone")
     p.add_argument("--reach-fwhm", type=float, default=None,
                    help="refine within this many ZLP FWHMs of the ZLP only (default: all)")
+    p.add_argument("--near-iterations", type=int, default=None,
+                   help="iterations more within --near-reach-fwhm ZLP FWHMs of the ZLP")
+    p.add_argument("--near-reach-fwhm", type=float, default=None,
+                   help="the reach of --near-iterations, below --reach-fwhm")
     p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
     p.set_defaults(func=_export_refined)

@@ -68,7 +68,9 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
     tail, or its tail for losses. The block then keeps the network's
     restoration (negative values raised to a floor), and the signal
     method warns. With ``reach_fwhm``, only the channels near the ZLP
-    are refined (:func:`near_zlp_weights`), in a window around them.
+    are refined (:func:`near_zlp_weights`), in a window around them; with
+    ``near_iterations``, the channels within ``near_reach_fwhm`` are then
+    refined further, from that result.
 
     Parameters
     ----------
@@ -85,33 +87,46 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
         ``"quasi_dirac"``.
     """
     mismatched = gain_side_mismatch(spectra, references) > MISMATCH_LIMIT
-    iterations = 0 if mismatched else refinement.iterations
-    n, channels = spectra.shape
     refined = np.maximum(np.nan_to_num(np.asarray(loss, np.float64)), 0.0)
-    first, last = 0, channels
-    if refinement.reach_fwhm is not None:
-        width = fwhm(references)
-        half = int(np.ceil((1.5 + _MARGIN) * refinement.reach_fwhm * width.max()))
-        centres = zlp_core_centre(spectra)
-        first = max(0, int(centres.min()) - half)
-        last = min(channels, int(np.ceil(centres.max())) + half + 1)
-        if references.shape[1] > 2 * half + 1:
-            peaks = np.argmax(references, axis=1)
-            references = shift_spectra(references, half - peaks, 2 * half + 1)
-    window = slice(first, last)
-    inside, zlp_counts, zlp_channel = refine_with_reference(
-        spectra[:, window], refined[:, window], references, iterations)
-    zlp_channel = zlp_channel + first
-    if refinement.reach_fwhm is None:
-        refined = inside
-    else:
-        weights = near_zlp_weights(zlp_channel, fwhm(references), channels,
-                                   refinement.reach_fwhm)[:, window]
-        refined[:, window] = weights * inside + (1 - weights) * refined[:, window]
+    stages = [(refinement.iterations, refinement.reach_fwhm)]
+    if refinement.near_iterations is not None:
+        stages.append((refinement.near_iterations, refinement.near_reach_fwhm))
+    for iterations, reach in stages:
+        refined, zlp_counts, zlp_channel = _refined_within(
+            spectra, refined, references, 0 if mismatched else iterations, reach)
     if refinement.output == "quasi_dirac":
-        refined += quasi_dirac_zlp(zlp_counts, zlp_channel, channels,
+        refined += quasi_dirac_zlp(zlp_counts, zlp_channel, spectra.shape[1],
                                    refinement.zlp_fwhm_channels)
     return refined
+
+
+def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarray,
+                    iterations: int, reach: float | None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`refine_with_reference` within ``reach`` ZLP FWHMs, ``start`` kept beyond.
+
+    The channels refined are a window around the block's ZLPs that ends
+    ``_MARGIN`` times the reach past the crossfade; the references are cut
+    to that half-width about their maximum.
+    """
+    n, channels = spectra.shape
+    if reach is None:
+        return refine_with_reference(spectra, start, references, iterations)
+    width = fwhm(references)
+    half = int(np.ceil((1.5 + _MARGIN) * reach * width.max()))
+    centres = zlp_core_centre(spectra)
+    window = slice(max(0, int(centres.min()) - half),
+                   min(channels, int(np.ceil(centres.max())) + half + 1))
+    if references.shape[1] > 2 * half + 1:
+        references = shift_spectra(references, half - np.argmax(references, axis=1),
+                                   2 * half + 1)
+    inside, zlp_counts, zlp_channel = refine_with_reference(
+        spectra[:, window], start[:, window], references, iterations)
+    zlp_channel = zlp_channel + window.start
+    weights = near_zlp_weights(zlp_channel, width, channels, reach)[:, window]
+    refined = start.copy()
+    refined[:, window] = weights * inside + (1 - weights) * start[:, window]
+    return refined, zlp_counts, zlp_channel
 
 
 def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.ndarray,

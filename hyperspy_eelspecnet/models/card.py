@@ -92,6 +92,23 @@ class Refinement(StrictModel):
         "the ZLP and keep the network's restoration from 1.5 times as far, with a "
         "cosine crossfade between: far from the ZLP the network is not in doubt, and "
         "the iterations would only let noise back in; None refines the whole spectrum")
+    near_iterations: int | None = Field(
+        None, ge=1, exclude_if=lambda value: value is None,
+        description="iterations more within near_reach_fwhm ZLP FWHMs of the ZLP, where a "
+        "phonon and the ZLP's tail are hardest to tell apart and the multiplicative steps "
+        "slowest (the ZLP dominates there); cards without it refine alike everywhere")
+    near_reach_fwhm: float | None = Field(
+        None, gt=0, exclude_if=lambda value: value is None,
+        description="the reach of near_iterations, below reach_fwhm")
+
+    @model_validator(mode="after")
+    def _near_within_reach(self):
+        if (self.near_iterations is None) != (self.near_reach_fwhm is None):
+            raise ValueError("near_iterations and near_reach_fwhm go together")
+        if self.near_reach_fwhm is not None and not (
+                self.reach_fwhm is not None and self.near_reach_fwhm < self.reach_fwhm):
+            raise ValueError("near_reach_fwhm must be below reach_fwhm")
+        return self
 
 
 class Preprocessing(ValueScale):

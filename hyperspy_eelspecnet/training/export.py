@@ -286,6 +286,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *,
 
 def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iterations: int,
                    output: str = "quasi_dirac", reach_fwhm: float | None = None,
+                   near_iterations: int | None = None, near_reach_fwhm: float | None = None,
                    command: str = "", overwrite: bool = False) -> Path:
     """Write a model that refines a ZLP-free model's restorations with the reference.
 
@@ -303,7 +304,7 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         Model directory to create.
     name
         The new model's name.
-    iterations, output, reach_fwhm
+    iterations, output, reach_fwhm, near_iterations, near_reach_fwhm
         The card's ``preprocessing.refinement`` (see
         :class:`~hyperspy_eelspecnet.models.card.Refinement`).
     command
@@ -329,6 +330,7 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
     if file_sha256(base_dir / "model.keras") != base.weights_sha256:
         raise ValueError(f"{base_dir}/model.keras does not match its card's weights_sha256")
     refinement = Refinement(iterations=iterations, output=output, reach_fwhm=reach_fwhm,
+                            near_iterations=near_iterations, near_reach_fwhm=near_reach_fwhm,
                             zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
     # validated as a card: a base that is not blind and ZLP-free is refused here
     card = base.updated(
@@ -337,6 +339,8 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         f"{iterations} Richardson-Lucy iterations, from the network's restoration, fit the "
         "reference as the ZLP and the loss spectrum to the measurement"
         + ("" if reach_fwhm is None else f" within {reach_fwhm:g} ZLP FWHMs of the ZLP")
+        + ("" if near_iterations is None else
+           f", and {near_iterations} more within {near_reach_fwhm:g}")
         + ". " + base.description,
         preprocessing=base.preprocessing.model_dump() | {"refinement": refinement.model_dump()},
         training=base.training.model_dump() | {"reproduce": (
@@ -371,7 +375,8 @@ def _refined_limitations(base: str, refinement: Refinement) -> tuple[str, ...]:
         *(() if reach is None else (
             f"Refined within {reach:g} ZLP FWHMs (the reference's) of the ZLP only; from "
             f"{1.5 * reach:g} on, the restoration is {base}'s network's.",)),
-        f"Each of the {refinement.iterations} iterations lets some noise through near the "
+        f"Each of the {refinement.iterations + (refinement.near_iterations or 0)} iterations "
+        "lets some noise through near the "
         "ZLP: the per-pixel errors of card section 'near_zlp' measure it.",
         f"Its network is {base}'s: that card's limitations hold too. Its figures do not: "
         "this card's sections hold the refined model's (commands recorded there).",

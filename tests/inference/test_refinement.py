@@ -181,3 +181,28 @@ def test_near_zlp_weights_refine_near_the_zlp_only():
     assert np.all(weights[distance <= 20] == 1) and np.all(weights[distance >= 30] == 0)
     ramp = weights[120:131]
     assert np.all(np.diff(ramp) <= 0) and ramp[5] == pytest.approx(0.5)
+
+
+def test_near_iterations_go_with_a_near_reach_inside_the_reach():
+    base = {"iterations": 10, "output": "quasi_dirac", "zlp_fwhm_channels": 3.0,
+            "reach_fwhm": 20.0}
+    assert Refinement(**base, near_iterations=5, near_reach_fwhm=4.0).near_iterations == 5
+    with pytest.raises(ValueError, match="go together"):
+        Refinement(**base, near_iterations=5)
+    with pytest.raises(ValueError, match="below reach_fwhm"):
+        Refinement(**base, near_iterations=5, near_reach_fwhm=30.0)
+
+
+def test_more_iterations_near_the_zlp_change_nothing_beyond_their_reach():
+    from hyperspy_eelspecnet.inference.refinement import refine_restoration
+
+    reference = _wide_reference()
+    spectra, loss = _near_zlp_spectra(reference, n=4)
+    start = np.clip(loss + 50.0, 0, None)[None].repeat(4, axis=0)
+    refs = (reference / reference.sum())[None]
+    one = Refinement(iterations=20, output="zlp_free", zlp_fwhm_channels=3.0, reach_fwhm=20.0)
+    two = one.model_copy(update={"near_iterations": 30, "near_reach_fwhm": 3.0})
+    once, twice = (refine_restoration(spectra, start, refs, r) for r in (one, two))
+    far = np.abs(np.arange(spectra.shape[1]) - 200) > 1.5 * 3.0 * 9.5
+    np.testing.assert_allclose(twice[:, far], once[:, far], rtol=1e-6)
+    assert not np.allclose(twice[:, ~far], once[:, ~far], rtol=1e-3)

@@ -107,7 +107,7 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
 
     The channels refined are a window around the block's ZLPs that ends
     ``_MARGIN`` times the reach past the crossfade; the references are cut
-    to that half-width about their maximum.
+    (or zero-padded) to that half-width about their maximum.
     """
     n, channels = spectra.shape
     if reach is None:
@@ -117,9 +117,8 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
     centres = zlp_core_centre(spectra)
     window = slice(max(0, int(centres.min()) - half),
                    min(channels, int(np.ceil(centres.max())) + half + 1))
-    if references.shape[1] > 2 * half + 1:
-        references = shift_spectra(references, half - np.argmax(references, axis=1),
-                                   2 * half + 1)
+    # the same channels about the maximum however the recording was windowed
+    references = shift_spectra(references, half - np.argmax(references, axis=1), 2 * half + 1)
     inside, zlp_counts, zlp_channel = refine_with_reference(
         spectra[:, window], start[:, window], references, iterations)
     zlp_channel = zlp_channel + window.start

@@ -68,9 +68,10 @@ def test_reference_with_another_offset_and_length(reference_model, vacuum):
     longer = vacuum._deepcopy_with_new_data(np.concatenate([np.zeros(40), vacuum.data,
                                                             np.zeros(25)]))
     longer.axes_manager.signal_axes[0].offset -= 40 * 0.005
-    # to 0.1 %: the refinement lays the reference on by a fraction of a channel (FFT)
+    # to 0.1 %, and 1e-5 of the maximum: the refinement's float32 FFTs have another
+    # length, and the channels beside the ZLP that it leaves nearly empty differ by that
     np.testing.assert_allclose(s.deconvolve_eelspecnet(reference_model, psf=longer).data,
-                               expected.data, rtol=1e-3, atol=1e-3)
+                               expected.data, rtol=1e-3, atol=1e-5 * expected.data.max())
 
 
 def test_reference_of_another_dispersion_is_refused_naming_both(tiny_reference_model, vacuum):

@@ -6,7 +6,8 @@ Usage: python benchmarks/bench_deconvolve.py [--nav 64] [--channels 2048]
 Builds a nav x nav x channels lazy EELS map of generated spectra, times
 ``deconvolve_eelspecnet`` with each ``--model`` on the whole map in
 float32 and in bfloat16 (a model that takes a vacuum reference is given
-the Richardson-Lucy kernel below as ``psf``), each against the first,
+each pixel's own vacuum reference as ``psf``, drawn with the spectra
+without mismatch, so that its refinement runs), each against the first,
 and exspy's ``richardson_lucy_deconvolution`` (50 iterations) on its
 first ``--exspy-spectra`` spectra (exspy is too slow for the whole map
 here), and prints spectra per second for each and their ratios, from one
@@ -27,17 +28,28 @@ PRECISIONS = ("float32", "bfloat16")
 
 
 def make_map(nav: int, channels: int):
-    """A lazy EELS map of generated spectra (ZLP at channel 400)."""
+    """A lazy EELS map of generated spectra (ZLP at channel 400), and its references.
+
+    The references are each spectrum's ZLP through its own response, at
+    100 times its dose and without mismatch: the vacuum recordings a
+    reference model is given (one per pixel).
+    """
     import exspy
 
     from hyperspy_eelspecnet.simulation import GeneratorConfig, SpectrumGenerator
+    from hyperspy_eelspecnet.simulation.config import ReferenceConfig
 
-    config = GeneratorConfig(channels=channels, jitter_centred=True)
-    data = SpectrumGenerator(config, seed=11).generate(nav * nav).distorted * 1e6
-    s = exspy.signals.EELSSpectrum(data.reshape(nav, nav, channels))
-    axis = s.axes_manager.signal_axes[0]
-    axis.scale, axis.offset, axis.units = 0.005, -2.0, "eV"
-    return s.as_lazy()
+    exact = ReferenceConfig(dose_ratio=(100.0, 100.0), width_mismatch=0.0, tail_mismatch=0.0,
+                            shift_channels=0.0, other_response_probability=0.0)
+    config = GeneratorConfig(channels=channels, jitter_centred=True, reference=exact)
+    batch = SpectrumGenerator(config, seed=11).generate(nav * nav)
+    signals = []
+    for data in (batch.distorted * 1e6, batch.reference):
+        s = exspy.signals.EELSSpectrum(data.reshape(nav, nav, channels))
+        axis = s.axes_manager.signal_axes[0]
+        axis.scale, axis.offset, axis.units = 0.005, -2.0, "eV"
+        signals.append(s)
+    return signals[0].as_lazy(), signals[1]
 
 
 def main() -> None:
@@ -58,7 +70,7 @@ def main() -> None:
 
     import exspy
 
-    s = make_map(args.nav, args.channels)
+    s, references = make_map(args.nav, args.channels)
     n = args.nav * args.nav
     flat = s.data.reshape(-1, args.channels)[: args.exspy_spectra].compute()
     zlp = np.zeros(args.channels)
@@ -71,10 +83,11 @@ def main() -> None:
     ours = {}
     for model in models:
         spec = resolve_model(model)
-        given = {"psf": psf} if spec.preprocessing.takes_reference else {}
+        given = {"psf": references} if spec.preprocessing.takes_reference else {}
+        first = references.data.reshape(n, -1)[: len(flat)]
         for precision in PRECISIONS:
             restore_spectra(flat, spec, precision=precision,
-                            reference=zlp[None] if given else None)
+                            reference=first if given else None)
         for precision in PRECISIONS:
             start = time.perf_counter()
             s.deconvolve_eelspecnet(model, precision=precision, **given).compute(

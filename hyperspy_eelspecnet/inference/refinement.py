@@ -52,6 +52,9 @@ _RATIO_FLOOR = 1e-12
 #: crossfade's end on either side (and the reference is cut there): the window's
 #: edges, where the fit lacks what lies beyond, stay out of the channels kept.
 _MARGIN = 0.5
+#: Channels either side within which a reference is moved by its last fraction of
+#: a channel (:func:`_laid_on`): the ringing of the cut reaches no further.
+_SHIFT_PAD = 32
 #: The start's loss spectrum is raised to at least this share of a spectrum's
 #: counts: a multiplicative step cannot raise a channel that starts at zero.
 _START_FLOOR = 1e-9
@@ -107,7 +110,8 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
 
     The channels refined are a window around the block's ZLPs that ends
     ``_MARGIN`` times the reach past the crossfade; the references are cut
-    (or zero-padded) to that half-width about their maximum.
+    (or zero-padded) to that half-width about their maximum, or to the
+    window's length if shorter.
     """
     n, channels = spectra.shape
     if reach is None:
@@ -117,8 +121,10 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
     centres = zlp_core_centre(spectra)
     window = slice(max(0, int(centres.min()) - half),
                    min(channels, int(np.ceil(centres.max())) + half + 1))
-    # the same channels about the maximum however the recording was windowed
-    references = shift_spectra(references, half - np.argmax(references, axis=1), 2 * half + 1)
+    # the same channels about the maximum however the recording was windowed (and
+    # none beyond the window's length, which cannot blur one channel into another)
+    cut = min(half, window.stop - window.start - 1)
+    references = shift_spectra(references, cut - np.argmax(references, axis=1), 2 * cut + 1)
     inside, zlp_counts, zlp_channel = refine_with_reference(
         spectra[:, window], start[:, window], references, iterations)
     zlp_channel = zlp_channel + window.start
@@ -158,12 +164,12 @@ def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.
     """
     d = np.clip(np.asarray(spectra, np.float64), 0, None)
     n, channels = d.shape
-    refs = np.asarray(references, np.float64)
-    m = refs.shape[1]
+    refs, extent = _within_reach(np.asarray(references, np.float64), channels)
     zlp, zlp_channel = _laid_on(refs, d, channels)
     a = core_fit_scale(d, zlp)
     z_sum = zlp.sum(axis=1)
-    n_fft = fft.next_fast_len(channels + m, real=True)
+    # the shortest length at which nothing wraps onto the channels kept
+    n_fft = fft.next_fast_len(channels + extent, real=True)
     transfer = fft.rfft(centre_psf(refs, n_fft), axis=1).astype(np.complex64)
     adjoint = transfer.conj()
 
@@ -187,21 +193,39 @@ def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.
     return estimate, a * z_sum, zlp_channel
 
 
+def _within_reach(references: np.ndarray, channels: int) -> tuple[np.ndarray, int]:
+    """References cut to the channels about their maximum that can touch a spectrum.
+
+    Returns the references cut (never padded) to ``2 * extent + 1``
+    channels, their maximum at the centre, and ``extent``: at most
+    ``channels - 1``, the farthest a reference's value can lie from its
+    maximum and still blur one channel of a spectrum into another.
+    """
+    peak = np.argmax(references, axis=1)
+    wings = max(int(peak.max()), int((references.shape[1] - 1 - peak).max()))
+    extent = min(channels - 1, wings)
+    return shift_spectra(references, extent - peak, 2 * extent + 1), extent
+
+
 def _laid_on(references: np.ndarray, spectra: np.ndarray,
              channels: int) -> tuple[np.ndarray, np.ndarray]:
     """Each spectrum's reference moved onto its ZLP, and where its delta lies.
 
     The reference's ZLP centre (:func:`~.alignment.zlp_core_centre`) is
-    laid on the spectrum's, to a fraction of a channel; the ringing of the
-    fractional shift is clipped at zero.
+    laid on the spectrum's, by whole channels and then by the fraction
+    left (at most half a channel, in ``_SHIFT_PAD`` channels more either
+    side); the ringing of the fractional shift is clipped at zero.
     """
     n, m = len(spectra), references.shape[1]
     centres = zlp_core_centre(spectra)
     own = zlp_core_centre(references)
     shifts = centres - own  # broadcast: one reference for all, or one each
-    length = fft.next_fast_len(2 * (channels + m))
-    rows = np.broadcast_to(references, (n, m))
-    laid = np.clip(fractional_shift(rows, shifts, length)[:, :channels], 0, None)
+    whole = np.broadcast_to(np.round(shifts), (n,)).astype(int)
+    rows = shift_spectra(np.broadcast_to(references, (n, m)), whole + _SHIFT_PAD,
+                         channels + 2 * _SHIFT_PAD)
+    length = fft.next_fast_len(channels + 4 * _SHIFT_PAD)
+    moved = fractional_shift(rows, shifts - whole, length)
+    laid = np.clip(moved[:, _SHIFT_PAD:_SHIFT_PAD + channels], 0, None)
     return laid, centres - (own - np.argmax(references, axis=1))
 
 

@@ -4,7 +4,10 @@
 with an EELSpecNet model, takes a 7-pixel-wide line profile along the
 wire and writes one figure: the navigation image with the line, the raw
 and the restored modal-evolution maps, and 7 x 7-pixel mean spectra at a
-tip, at the centre and on the membrane, raw, restored and true.
+tip, at the centre and on the membrane, raw, restored and true. A model
+that takes a vacuum reference is given the simulation's vacuum recording
+(:func:`~hyperspy_eelspecnet.data.nanowire_vacuum_zlp`), as a user would
+give the session's.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hyperspy_eelspecnet.data import silver_nanowire, silver_nanowire_truth
+from hyperspy_eelspecnet.data import nanowire_vacuum_zlp, silver_nanowire, silver_nanowire_truth
+from hyperspy_eelspecnet.models.registry import resolve_model
 from hyperspy_eelspecnet.signals.line_profile import axis_edges, line_profile, plot_line_profiles
 from hyperspy_eelspecnet.simulation.nanowire import SURFACE_PLASMONS, WIRE_LENGTH_NM
 from hyperspy_eelspecnet.tools.batch import write_zspy
@@ -36,7 +40,9 @@ def run_demo(out_dir: str | os.PathLike = ".", model: str | os.PathLike = "nzeel
     out_dir
         Folder of the outputs, created if needed.
     model
-        EELSpecNet model: a shipped name or an exported model's path.
+        EELSpecNet model: a shipped name or an exported model's path. A
+        model that takes a vacuum reference (such as ``nzeels-2048-psf``)
+        is given :func:`~hyperspy_eelspecnet.data.nanowire_vacuum_zlp`.
     show_progressbar
         Show a progress bar while the map is restored; None uses
         HyperSpy's preference.
@@ -48,7 +54,9 @@ def run_demo(out_dir: str | os.PathLike = ".", model: str | os.PathLike = "nzeel
         (``.zspy``).
     """
     raw = silver_nanowire(lazy=True)
-    restored = raw.deconvolve_eelspecnet(model)
+    takes_reference = resolve_model(model).preprocessing.takes_reference
+    given = {"psf": nanowire_vacuum_zlp()} if takes_reference else {}
+    restored = raw.deconvolve_eelspecnet(model, **given)
     restored.compute(show_progressbar=show_progressbar)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -378,6 +378,8 @@ def _refined_limitations(base: str, refinement: Refinement) -> tuple[str, ...]:
         f"Each of the {refinement.iterations + (refinement.near_iterations or 0)} iterations "
         "lets some noise through near the "
         "ZLP: the per-pixel errors of card section 'near_zlp' measure it.",
+        f"Slower than {base}: the iterations take longer than the network "
+        "(benchmarks/bench_deconvolve.py --model measures both).",
         f"Its network is {base}'s: that card's limitations hold too. Its figures do not: "
         "this card's sections hold the refined model's (commands recorded there).",
     )

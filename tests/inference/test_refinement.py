@@ -86,10 +86,13 @@ def test_the_reference_can_have_any_length_and_offset():
     measured, loss = _measured(reference)
     start = _tail_like_start(loss)[None]
     own = refine_with_reference(measured[None], start, (reference / reference.sum())[None], 50)
-    recorded = np.concatenate([np.zeros(37), reference, np.zeros(200)])  # another window
-    other = refine_with_reference(measured[None], start, (recorded / recorded.sum())[None], 50)
-    np.testing.assert_allclose(other[0], own[0], rtol=1e-3, atol=1e-6 * measured.max())
-    np.testing.assert_allclose(other[2], own[2], atol=1e-6)
+    # another window, and one longer than the spectrum either side of the ZLP
+    for before, after in ((37, 200), (3 * CHANNELS, 2 * CHANNELS)):
+        recorded = np.concatenate([np.zeros(before), reference, np.zeros(after)])
+        other = refine_with_reference(measured[None], start, (recorded / recorded.sum())[None],
+                                      50)
+        np.testing.assert_allclose(other[0], own[0], rtol=1e-3, atol=1e-6 * measured.max())
+        np.testing.assert_allclose(other[2], own[2], atol=1e-6)
 
 
 def test_quasi_dirac_zlp_holds_its_counts_at_its_channel():

@@ -26,6 +26,14 @@ def test_demo_writes_its_figure_and_restored_map(tiny_model, tmp_path, capsys) -
     assert hs.load(restored, lazy=True).data.shape == (24, 48, 1024)
 
 
+def test_demo_gives_a_reference_model_the_vacuum_recording(tmp_path) -> None:
+    assert main(["demo", "--model", "nzeels-2048-psf", "--out", str(tmp_path)]) == 0
+    restored = hs.load(tmp_path / "silver_nanowire_eelspecnet.zspy", lazy=True)
+    provenance = restored.metadata.Signal.Deconvolution
+    assert provenance.model == "nzeels-2048-psf"
+    assert provenance.psf == "Silver nanowire (synthetic): vacuum ZLP"
+
+
 def test_line_follows_the_wire_and_boxes_sit_on_it() -> None:
     s = silver_nanowire(lazy=True)
     (x0, y0), (x1, y1) = wire_line(s)

@@ -40,7 +40,8 @@ def _export_refined(args: argparse.Namespace) -> int:
     out = export_refined(resolve_model(args.base).path, args.out, name=args.name,
                          iterations=args.iterations, output=args.output,
                          reach_fwhm=args.reach_fwhm, near_iterations=args.near_iterations,
-                         near_reach_fwhm=args.near_reach_fwhm, command=_command(args),
+                         near_reach_fwhm=args.near_reach_fwhm,
+                         significance=args.significance, command=_command(args),
                          overwrite=args.overwrite)
     print(f"wrote {out}: {args.base} refined with {args.iterations} iterations")
     return 0
@@ -192,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="iterations more within --near-reach-fwhm ZLP FWHMs of the ZLP")
     p.add_argument("--near-reach-fwhm", type=float, default=None,
                    help="the reach of --near-iterations, below --reach-fwhm")
+    p.add_argument("--significance", type=float, default=None,
+                   help="keep the first stage's change only where it exceeds this many "
+                   "times the noise (default: keep it all)")
     p.add_argument("--out", required=True, metavar="DIR", help="model directory to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing directory")
     p.set_defaults(func=_export_refined)

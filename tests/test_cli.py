@@ -44,8 +44,10 @@ def test_export_refined_records_its_command(tmp_path, capsys):
 
     out = tmp_path / "refined"
     assert main(["export-refined", "nzeels-2048-nozlp", "--name", "refined",
-                 "--iterations", "7", "--reach-fwhm", "20", "--out", str(out)]) == 0
+                 "--iterations", "7", "--reach-fwhm", "20", "--significance", "3",
+                 "--out", str(out)]) == 0
     card = ModelCard.read(out / "card.json")
     assert card.preprocessing.refinement.iterations == 7
+    assert card.preprocessing.refinement.significance == 3.0
     assert card.training.reproduce.startswith("eelspecnet export-refined nzeels-2048-nozlp")
     assert "refined with 7 iterations" in capsys.readouterr().out

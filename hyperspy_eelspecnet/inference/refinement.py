@@ -27,13 +27,15 @@ iterations correct the counts near the ZLP while the noise the
 iterations let through stays a fraction of Richardson-Lucy's.
 :func:`near_zlp_weights` keeps the refinement to the channels near the
 ZLP, where the network is in doubt, and the network's denoised
-restoration beyond.
+restoration beyond; :func:`significance_weights` keeps a change only
+where the measurement asks for it beyond its noise.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import fft
+from scipy.ndimage import gaussian_filter1d
 
 from hyperspy_eelspecnet.inference.alignment import (
     fractional_shift,
@@ -44,7 +46,7 @@ from hyperspy_eelspecnet.inference.reference import core_fit_scale
 from hyperspy_eelspecnet.inference.reference_match import MISMATCH_LIMIT, gain_side_mismatch
 from hyperspy_eelspecnet.metrics import fwhm
 from hyperspy_eelspecnet.models.card import Refinement
-from hyperspy_eelspecnet.restoration.richardson_lucy import centre_psf
+from hyperspy_eelspecnet.restoration.richardson_lucy import centre_psf, convolve_psf
 
 #: Model values at most this share of a spectrum's largest count give a ratio of 0.
 _RATIO_FLOOR = 1e-12
@@ -72,8 +74,9 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
     restoration (negative values raised to a floor), and the signal
     method warns. With ``reach_fwhm``, only the channels near the ZLP
     are refined (:func:`near_zlp_weights`), in a window around them; with
-    ``near_iterations``, the channels within ``near_reach_fwhm`` are then
-    refined further, from that result.
+    ``significance``, that change is kept only where it is significant
+    (:func:`significance_weights`); with ``near_iterations``, the channels
+    within ``near_reach_fwhm`` are then refined further, from that result.
 
     Parameters
     ----------
@@ -94,9 +97,10 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
     stages = [(refinement.iterations, refinement.reach_fwhm)]
     if refinement.near_iterations is not None:
         stages.append((refinement.near_iterations, refinement.near_reach_fwhm))
-    for iterations, reach in stages:
+    for stage, (iterations, reach) in enumerate(stages):
         refined, zlp_counts, zlp_channel = _refined_within(
-            spectra, refined, references, 0 if mismatched else iterations, reach)
+            spectra, refined, references, 0 if mismatched else iterations, reach,
+            refinement.significance if stage == 0 else None)
     if refinement.output == "quasi_dirac":
         refined += quasi_dirac_zlp(zlp_counts, zlp_channel, spectra.shape[1],
                                    refinement.zlp_fwhm_channels)
@@ -104,9 +108,12 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
 
 
 def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarray,
-                    iterations: int, reach: float | None
+                    iterations: int, reach: float | None, significance: float | None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`refine_with_reference` within ``reach`` ZLP FWHMs, ``start`` kept beyond.
+
+    With ``significance``, the change is kept only where it is significant
+    (:func:`significance_weights`).
 
     The channels refined are a window around the block's ZLPs that ends
     ``_MARGIN`` times the reach past the crossfade; the references are cut
@@ -115,7 +122,13 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
     """
     n, channels = spectra.shape
     if reach is None:
-        return refine_with_reference(spectra, start, references, iterations)
+        refined, zlp_counts, zlp_channel = refine_with_reference(
+            spectra, start, references, iterations)
+        if significance is not None:
+            keep = significance_weights(spectra, refined - start, references,
+                                        float(np.median(fwhm(references))), significance)
+            refined = start + keep * (refined - start)
+        return refined, zlp_counts, zlp_channel
     width = fwhm(references)
     half = int(np.ceil((1.5 + _MARGIN) * reach * width.max()))
     centres = zlp_core_centre(spectra)
@@ -129,9 +142,56 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
         spectra[:, window], start[:, window], references, iterations)
     zlp_channel = zlp_channel + window.start
     weights = near_zlp_weights(zlp_channel, width, channels, reach)[:, window]
+    if significance is not None:
+        weights = weights * significance_weights(
+            spectra[:, window], inside - start[:, window], references,
+            float(np.median(width)), significance)
     refined = start.copy()
     refined[:, window] = weights * inside + (1 - weights) * start[:, window]
     return refined, zlp_counts, zlp_channel
+
+
+def significance_weights(spectra: np.ndarray, change: np.ndarray, references: np.ndarray,
+                         fwhm: float, threshold: float) -> np.ndarray:
+    """Weights of a refinement's change: 1 where it is significant, 0 where it fits noise.
+
+    The change to the loss spectrum, blurred by the reference, is the
+    change to the model of the measurement; smoothed by a Gaussian of the
+    ZLP's width, it is compared with the noise of the same smoothing,
+    estimated from the measurement's channel-to-channel second
+    differences (white noise, averaged over 4 ZLP widths). The weight is
+    0 below ``threshold`` times that noise, 1 from twice it, linear
+    between, and smoothed over 2 ZLP widths so that no edge is made.
+
+    Parameters
+    ----------
+    spectra
+        Measured spectra, shape (n, channels).
+    change
+        Refined minus start loss spectra, the same shape.
+    references
+        As for :func:`refine_with_reference`.
+    fwhm
+        The ZLP's FWHM, in channels.
+    threshold
+        The card's ``refinement.significance``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float64 array of the spectra's shape in [0, 1].
+    """
+    sigma = max(fwhm / np.sqrt(8 * np.log(2)), 1.0)
+    model_change = gaussian_filter1d(convolve_psf(change, references), sigma, axis=1)
+    d = np.asarray(spectra, np.float64)
+    second = np.zeros_like(d)
+    second[:, 1:-1] = d[:, 1:-1] - 0.5 * (d[:, :-2] + d[:, 2:])  # variance 1.5x the noise's
+    variance = gaussian_filter1d(second**2, 4 * sigma, axis=1) / 1.5
+    # a Gaussian smoothing of unit sum divides white noise's variance by 2 sqrt(pi) sigma
+    noise = np.sqrt(variance / (2 * np.sqrt(np.pi) * sigma))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(noise > 0, np.abs(model_change) / noise, np.inf)
+    return gaussian_filter1d(np.clip(z / threshold - 1, 0, 1), 2 * sigma, axis=1)
 
 
 def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.ndarray,

@@ -100,6 +100,14 @@ class Refinement(StrictModel):
     near_reach_fwhm: float | None = Field(
         None, gt=0, exclude_if=lambda value: value is None,
         description="the reach of near_iterations, below reach_fwhm")
+    significance: float | None = Field(
+        None, gt=0, exclude_if=lambda value: value is None,
+        description="keep the first stage's change to the network's restoration only where "
+        "the change it makes to the model of the measurement, smoothed over the ZLP's "
+        "width, exceeds this many times the noise there (in full from twice that): where "
+        "the network's restoration already explains the measurement, the iterations would "
+        "only fit the noise; the near stage is kept in full; cards without it keep every "
+        "change")
 
     @model_validator(mode="after")
     def _near_within_reach(self):

@@ -287,7 +287,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path, *,
 def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iterations: int,
                    output: str = "quasi_dirac", reach_fwhm: float | None = None,
                    near_iterations: int | None = None, near_reach_fwhm: float | None = None,
-                   command: str = "", overwrite: bool = False) -> Path:
+                   significance: float | None = None, command: str = "",
+                   overwrite: bool = False) -> Path:
     """Write a model that refines a ZLP-free model's restorations with the reference.
 
     The network, its test input and output and its training record are
@@ -304,7 +305,7 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         Model directory to create.
     name
         The new model's name.
-    iterations, output, reach_fwhm, near_iterations, near_reach_fwhm
+    iterations, output, reach_fwhm, near_iterations, near_reach_fwhm, significance
         The card's ``preprocessing.refinement`` (see
         :class:`~hyperspy_eelspecnet.models.card.Refinement`).
     command
@@ -331,7 +332,7 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         raise ValueError(f"{base_dir}/model.keras does not match its card's weights_sha256")
     refinement = Refinement(iterations=iterations, output=output, reach_fwhm=reach_fwhm,
                             near_iterations=near_iterations, near_reach_fwhm=near_reach_fwhm,
-                            zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
+                            significance=significance, zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
     # validated as a card: a base that is not blind and ZLP-free is refused here
     card = base.updated(
         name=name, created=datetime.datetime.now(datetime.UTC).isoformat(),
@@ -341,6 +342,9 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         + ("" if reach_fwhm is None else f" within {reach_fwhm:g} ZLP FWHMs of the ZLP")
         + ("" if near_iterations is None else
            f", and {near_iterations} more within {near_reach_fwhm:g}")
+        + ("" if significance is None else
+           f"; the first {iterations} iterations' change is kept where it is significant "
+           f"(from {significance:g} times the noise)")
         + ". " + base.description,
         preprocessing=base.preprocessing.model_dump() | {"refinement": refinement.model_dump()},
         training=base.training.model_dump() | {"reproduce": (
@@ -378,6 +382,12 @@ def _refined_limitations(base: str, refinement: Refinement) -> tuple[str, ...]:
         f"Each of the {refinement.iterations + (refinement.near_iterations or 0)} iterations "
         "lets some noise through near the "
         "ZLP: the per-pixel errors of card section 'near_zlp' measure it.",
+        *(() if refinement.significance is None else (
+            "A loss feature that the network missed and that is weaker than "
+            f"{2 * refinement.significance:g} times the noise (smoothed over the ZLP's width) "
+            "is restored only in part outside the near stage's reach.",)),
+        "The ZLP is put where the reference's maximum lies (Richardson-Lucy's convention), "
+        "not at the time-averaged beam energy, which can lie a fraction of a channel away.",
         f"Slower than {base}: the iterations take longer than the network "
         "(benchmarks/bench_deconvolve.py --model measures both).",
         f"Its network is {base}'s: that card's limitations hold too. Its figures do not: "

@@ -8,7 +8,9 @@ import pytest
 from hyperspy_eelspecnet.inference.refinement import (
     near_zlp_weights,
     quasi_dirac_zlp,
+    refine_restoration,
     refine_with_reference,
+    significance_weights,
 )
 from hyperspy_eelspecnet.models.card import Preprocessing, Refinement
 from hyperspy_eelspecnet.models.registry import resolve_model
@@ -197,8 +199,6 @@ def test_near_iterations_go_with_a_near_reach_inside_the_reach():
 
 
 def test_more_iterations_near_the_zlp_change_nothing_beyond_their_reach():
-    from hyperspy_eelspecnet.inference.refinement import refine_restoration
-
     reference = _wide_reference()
     spectra, loss = _near_zlp_spectra(reference, n=4)
     start = np.clip(loss + 50.0, 0, None)[None].repeat(4, axis=0)
@@ -209,3 +209,48 @@ def test_more_iterations_near_the_zlp_change_nothing_beyond_their_reach():
     far = np.abs(np.arange(spectra.shape[1]) - 200) > 1.5 * 3.0 * 9.5
     np.testing.assert_allclose(twice[:, far], once[:, far], rtol=1e-6)
     assert not np.allclose(twice[:, ~far], once[:, ~far], rtol=1e-3)
+
+
+def _gated(significance):
+    return Refinement(iterations=50, output="zlp_free", zlp_fwhm_channels=3.0, reach_fwhm=20.0,
+                      significance=significance)
+
+
+def test_where_the_start_explains_the_measurement_the_gate_keeps_it():
+    """A bare ZLP in Gaussian noise, started from its truth: only the noise is left to fit."""
+    reference = _wide_reference()
+    x = np.arange(1024)
+    truth = np.zeros(1024)
+    truth[200] = 2e5
+    rng = np.random.default_rng(5)
+    spectra = convolve_psf(truth, reference)[None] + rng.normal(0, 30.0, (8, 1024))
+    start = np.zeros((8, 1024))
+    refs = (reference / reference.sum())[None]
+    free = refine_restoration(spectra, start, refs, _gated(None))
+    gated = refine_restoration(spectra, start, refs, _gated(4.0))
+    beside = (x > 230) & (x < 500)  # within the reach, beyond the ZLP's core
+    assert np.abs(free[:, beside]).mean() > 1.0  # the iterations fit the noise
+    assert np.abs(gated[:, beside]).mean() < 0.1 * np.abs(free[:, beside]).mean()
+
+
+def test_a_peak_the_start_missed_is_refined_through_the_gate():
+    reference = _wide_reference()
+    spectra, loss = _near_zlp_spectra(reference, n=4)
+    start = np.where(np.abs(np.arange(1024) - 360) < 80, 0.0, loss)[None].repeat(4, axis=0)
+    refs = (reference / reference.sum())[None]
+    gated = refine_restoration(spectra, start, refs, _gated(4.0))
+    plasmon = slice(300, 420)
+    assert gated[:, plasmon].sum(1).mean() == pytest.approx(loss[plasmon].sum(), rel=0.1)
+
+
+def test_significance_weights_follow_the_change_against_the_noise():
+    reference = _wide_reference()
+    refs = (reference / reference.sum())[None]
+    rng = np.random.default_rng(2)
+    spectra = 1e3 + rng.normal(0, 10.0, (1, 2000))
+    change = np.zeros((1, 2000))
+    change[0, 1400:1600] = 50.0  # far above the noise: kept
+    change[0, 400:600] = rng.normal(0, 1.0, 200)  # noise-sized wiggles: dropped
+    weights = significance_weights(spectra, change, refs, 9.5, 4.0)[0]
+    assert np.all(weights[1450:1550] > 0.99) and np.all(weights[450:550] < 0.01)
+    assert weights.min() >= 0 and weights.max() <= 1

@@ -100,7 +100,7 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
     for stage, (iterations, reach) in enumerate(stages):
         refined, zlp_counts, zlp_channel = _refined_within(
             spectra, refined, references, 0 if mismatched else iterations, reach,
-            refinement.significance if stage == 0 else None)
+            refinement.significance if stage == 0 else None, refinement.near_reach_fwhm)
     if refinement.output == "quasi_dirac":
         refined += quasi_dirac_zlp(zlp_counts, zlp_channel, spectra.shape[1],
                                    refinement.zlp_fwhm_channels)
@@ -108,12 +108,15 @@ def refine_restoration(spectra: np.ndarray, loss: np.ndarray, references: np.nda
 
 
 def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarray,
-                    iterations: int, reach: float | None, significance: float | None
+                    iterations: int, reach: float | None, significance: float | None,
+                    kept_within: float | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`refine_with_reference` within ``reach`` ZLP FWHMs, ``start`` kept beyond.
 
     With ``significance``, the change is kept only where it is significant
-    (:func:`significance_weights`).
+    (:func:`significance_weights`), and in full within ``kept_within`` ZLP
+    FWHMs of the ZLP, where the ZLP's own curvature inflates the noise
+    estimate.
 
     The channels refined are a window around the block's ZLPs that ends
     ``_MARGIN`` times the reach past the crossfade; the references are cut
@@ -143,9 +146,12 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
     zlp_channel = zlp_channel + window.start
     weights = near_zlp_weights(zlp_channel, width, channels, reach)[:, window]
     if significance is not None:
-        weights = weights * significance_weights(
-            spectra[:, window], inside - start[:, window], references,
-            float(np.median(width)), significance)
+        keep = significance_weights(spectra[:, window], inside - start[:, window], references,
+                                    float(np.median(width)), significance)
+        if kept_within is not None:
+            near = near_zlp_weights(zlp_channel, width, channels, kept_within)[:, window]
+            keep = np.maximum(keep, near)
+        weights = weights * keep
     refined = start.copy()
     refined[:, window] = weights * inside + (1 - weights) * start[:, window]
     return refined, zlp_counts, zlp_channel

@@ -106,8 +106,9 @@ class Refinement(StrictModel):
         "the change it makes to the model of the measurement, smoothed over the ZLP's "
         "width, exceeds this many times the noise there (in full from twice that): where "
         "the network's restoration already explains the measurement, the iterations would "
-        "only fit the noise; the near stage is kept in full; cards without it keep every "
-        "change")
+        "only fit the noise; within near_reach_fwhm of the ZLP, where the ZLP's curvature "
+        "inflates the noise estimate, and in the near stage it is kept in full; cards "
+        "without it keep every change")
 
     @model_validator(mode="after")
     def _near_within_reach(self):

@@ -332,7 +332,8 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
         raise ValueError(f"{base_dir}/model.keras does not match its card's weights_sha256")
     refinement = Refinement(iterations=iterations, output=output, reach_fwhm=reach_fwhm,
                             near_iterations=near_iterations, near_reach_fwhm=near_reach_fwhm,
-                            significance=significance, zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
+                            significance=significance,
+                            zlp_fwhm_channels=base.generator.get("zlp_fwhm_channels", 3.0))
     # validated as a card: a base that is not blind and ZLP-free is refused here
     card = base.updated(
         name=name, created=datetime.datetime.now(datetime.UTC).isoformat(),
@@ -344,7 +345,8 @@ def export_refined(base_dir: str | Path, out_dir: str | Path, *, name: str, iter
            f", and {near_iterations} more within {near_reach_fwhm:g}")
         + ("" if significance is None else
            f"; the first {iterations} iterations' change is kept where it is significant "
-           f"(from {significance:g} times the noise)")
+           f"(from {significance:g} times the noise)"
+           + ("" if near_reach_fwhm is None else f" and within {near_reach_fwhm:g}"))
         + ". " + base.description,
         preprocessing=base.preprocessing.model_dump() | {"refinement": refinement.model_dump()},
         training=base.training.model_dump() | {"reproduce": (

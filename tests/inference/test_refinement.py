@@ -254,3 +254,24 @@ def test_significance_weights_follow_the_change_against_the_noise():
     weights = significance_weights(spectra, change, refs, 9.5, 4.0)[0]
     assert np.all(weights[1450:1550] > 0.99) and np.all(weights[450:550] < 0.01)
     assert weights.min() >= 0 and weights.max() <= 1
+
+
+def test_the_gate_keeps_the_first_stage_within_the_near_reach():
+    reference = _wide_reference()
+    spectra, loss = _near_zlp_spectra(reference, n=4)
+    start = np.clip(loss + 50.0, 0, None)[None].repeat(4, axis=0)
+    refs = (reference / reference.sum())[None]
+    free = Refinement(iterations=20, output="zlp_free", zlp_fwhm_channels=3.0, reach_fwhm=20.0,
+                      near_iterations=1, near_reach_fwhm=3.0)
+    shut = free.model_copy(update={"significance": 1e9})  # no change is significant
+    kept, gated = (refine_restoration(spectra, start, refs, r) for r in (free, shut))
+    # past the near reach on the loss side, where there are counts and so noise (the gain
+    # side beyond the reference's 80 channels holds none, and noise-free data are refined)
+    loss_side = np.arange(spectra.shape[1]) - 200
+    beyond = (loss_side > 1.5 * 3.0 * 9.5) & (loss_side < 150)
+    np.testing.assert_allclose(gated[:, beyond], start[:, beyond], rtol=1e-6)
+    assert not np.allclose(kept[:, beyond], start[:, beyond], rtol=1e-3)
+    # the phonon, 20 channels out, has had the first stage's 20 iterations either way
+    band = slice(212, 229)
+    np.testing.assert_allclose(gated[:, band].sum(1), kept[:, band].sum(1), rtol=0.05)
+    assert not np.allclose(gated[:, band].sum(1), start[:, band].sum(1), rtol=0.05)

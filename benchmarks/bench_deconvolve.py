@@ -80,11 +80,11 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs (native bfloat16: {native_bfloat16()}); "
           f"lazy map {args.nav}x{args.nav}x{args.channels}")
 
+    first = references.data.reshape(n, -1)[: len(flat)]
     ours = {}
     for model in models:
         spec = resolve_model(model)
         given = {"psf": references} if spec.preprocessing.takes_reference else {}
-        first = references.data.reshape(n, -1)[: len(flat)]
         for precision in PRECISIONS:
             restore_spectra(flat, spec, precision=precision,
                             reference=first if given else None)

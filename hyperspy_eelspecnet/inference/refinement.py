@@ -113,6 +113,8 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`refine_with_reference` within ``reach`` ZLP FWHMs, ``start`` kept beyond.
 
+    ``reach`` None refines every channel.
+
     With ``significance``, the change is kept only where it is significant
     (:func:`significance_weights`), and in full within ``kept_within`` ZLP
     FWHMs of the ZLP, where the ZLP's own curvature inflates the noise
@@ -124,27 +126,23 @@ def _refined_within(spectra: np.ndarray, start: np.ndarray, references: np.ndarr
     window's length if shorter.
     """
     n, channels = spectra.shape
-    if reach is None:
-        refined, zlp_counts, zlp_channel = refine_with_reference(
-            spectra, start, references, iterations)
-        if significance is not None:
-            keep = significance_weights(spectra, refined - start, references,
-                                        float(np.median(fwhm(references))), significance)
-            refined = start + keep * (refined - start)
-        return refined, zlp_counts, zlp_channel
     width = fwhm(references)
-    half = int(np.ceil((1.5 + _MARGIN) * reach * width.max()))
-    centres = zlp_core_centre(spectra)
-    window = slice(max(0, int(centres.min()) - half),
-                   min(channels, int(np.ceil(centres.max())) + half + 1))
-    # the same channels about the maximum however the recording was windowed (and
-    # none beyond the window's length, which cannot blur one channel into another)
-    cut = min(half, window.stop - window.start - 1)
-    references = shift_spectra(references, cut - np.argmax(references, axis=1), 2 * cut + 1)
+    window = slice(0, channels)
+    if reach is not None:
+        half = int(np.ceil((1.5 + _MARGIN) * reach * width.max()))
+        centres = zlp_core_centre(spectra)
+        window = slice(max(0, int(centres.min()) - half),
+                       min(channels, int(np.ceil(centres.max())) + half + 1))
+        # the same channels about the maximum however the recording was windowed (and
+        # none beyond the window's length, which cannot blur one channel into another)
+        cut = min(half, window.stop - window.start - 1)
+        references = shift_spectra(references, cut - np.argmax(references, axis=1),
+                                   2 * cut + 1)
     inside, zlp_counts, zlp_channel = refine_with_reference(
         spectra[:, window], start[:, window], references, iterations)
     zlp_channel = zlp_channel + window.start
-    weights = near_zlp_weights(zlp_channel, width, channels, reach)[:, window]
+    weights = (np.ones_like(inside) if reach is None
+               else near_zlp_weights(zlp_channel, width, channels, reach)[:, window])
     if significance is not None:
         keep = significance_weights(spectra[:, window], inside - start[:, window], references,
                                     float(np.median(width)), significance)

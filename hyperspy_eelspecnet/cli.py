@@ -9,6 +9,7 @@ import sys
 
 def _train(args: argparse.Namespace) -> int:
     from hyperspy_eelspecnet.training.config import TrainingConfig, find_config
+    from hyperspy_eelspecnet.training.draws import check_workers
     from hyperspy_eelspecnet.training.run_dir import RunDir
     from hyperspy_eelspecnet.training.train import train
 
@@ -16,9 +17,13 @@ def _train(args: argparse.Namespace) -> int:
         config = TrainingConfig.from_yaml(find_config(args.config))
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from None
+    try:
+        check_workers(config, args.workers)
+    except ValueError as error:
+        return _error("train", error)
     run = RunDir(args.run_dir)
     run.record_command(_command(args))
-    result = train(config, run.path, stop_after=args.stop_after)
+    result = train(config, run.path, stop_after=args.stop_after, workers=args.workers)
     print(f"trained {result.steps} steps in {result.elapsed_s:.0f} s; run in {run.path}")
     return 0
 
@@ -171,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", required=True, help="checkpoints and history go here")
     p.add_argument("--stop-after", type=int, default=None,
                    help="stop with a checkpoint after this many steps in total")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes that draw the training spectra, for a config with "
+                   "draws: blocks (the same result for any number)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("export", help="export a training run as a model directory")

@@ -148,6 +148,14 @@ class TrainingConfig(StrictModel):
         "renormalised, as a measurement that ends there would be; the shortest becomes "
         "the card's preprocessing.min_length. None: every block in generator.channels",
     )
+    draws: Literal["stream", "blocks"] = Field(
+        "stream",
+        description="how the training spectra are drawn: 'stream', every block of "
+        "batches in turn from one random stream (saved with each checkpoint), or "
+        "'blocks', each block from its own seed (seed, first step), so that "
+        "`eelspecnet train --workers N` draws them in N processes with the same "
+        "result for any N (training.draws)",
+    )
     batch_size: int = Field(32, ge=1)
     steps: int = Field(20000, ge=1)
     checkpoint_every: int = Field(500, ge=1)

@@ -36,8 +36,31 @@ _TEST_SPECTRA = 4
 _DOMAIN_SPECTRA = 2000
 
 
-def _hardware() -> str:
-    return f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs".strip()
+def _hardware(backend: str) -> str:
+    """This machine: its processor, CPU count and the backend's GPU, if any."""
+    cpus = f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs".strip()
+    gpu = _backend_gpu(backend)
+    return f"{cpus}, {gpu}" if gpu else cpus
+
+
+def _backend_gpu(backend: str) -> str | None:
+    """The name of the first GPU the Keras backend trains on; None for none."""
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        return gpus[0].device_kind if gpus else None
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.config.experimental.get_device_details(gpus[0]).get(
+            "device_name", gpus[0].name) if gpus else None
+    return None
 
 
 def _domain(config: TrainingConfig) -> Domain:
@@ -123,7 +146,7 @@ def model_card(model, config: TrainingConfig, *, weights_sha256: str, command: s
             "optimiser": config.optimiser.model_dump(),
             "command": command,
             "training_time_s": None if training_time_s is None else round(training_time_s),
-            "hardware": _hardware(),
+            "hardware": _hardware(keras.backend.backend()),
             "backend": keras.backend.backend(),
             "keras_version": keras.__version__,
             "precision": config.precision,

@@ -23,10 +23,9 @@ from hyperspy_eelspecnet.inference.value_scale import to_network
 from hyperspy_eelspecnet.models.keras_import import import_keras
 from hyperspy_eelspecnet.simulation.generator import GeneratedSet, SpectrumGenerator
 from hyperspy_eelspecnet.training.config import TrainingConfig
+from hyperspy_eelspecnet.training.draws import BLOCK, check_workers, drawn_blocks
 from hyperspy_eelspecnet.training.run_dir import RunDir, RunState
 
-#: Batches drawn from the generator at once (checkpoints fall on these).
-_BLOCK = 8
 _HISTORY_FIELDS = ["step", "loss", "val_loss", "val_mse", "learning_rate", "elapsed_s"]
 
 
@@ -148,6 +147,7 @@ def train(
     *,
     show_progressbar: bool = True,
     stop_after: int | None = None,
+    workers: int = 1,
 ) -> TrainingResult:
     """Train (or resume training) a network described by ``config``.
 
@@ -163,16 +163,28 @@ def train(
     stop_after
         Stop (with a checkpoint) after this many steps in total, as if
         interrupted; None trains to ``config.steps``.
+    workers
+        Processes that draw the spectra, for a configuration with ``draws:
+        blocks`` (:mod:`hyperspy_eelspecnet.training.draws`): the same
+        spectra, and weights, for any number.
 
     Returns
     -------
     TrainingResult
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` cannot draw this configuration's spectra
+        (:func:`hyperspy_eelspecnet.training.draws.check_workers`), or
+        ``run_dir`` holds a run of another configuration.
     """
     keras = import_keras()
 
     from hyperspy_eelspecnet.models import layers  # noqa: F401  (registers the custom layers)
     from hyperspy_eelspecnet.training.network import build_unet
 
+    check_workers(config, workers)
     run = RunDir(run_dir)
     run.path.mkdir(parents=True, exist_ok=True)
     _check_same_config(config, run.config_file)
@@ -204,16 +216,12 @@ def train(
         _write_history_header(run.history_file)
 
     end = min(config.steps, stop_after or config.steps)
-    every = -(-config.checkpoint_every // _BLOCK) * _BLOCK
-    windows = config.window_lengths or (config.generator.channels,)
+    every = -(-config.checkpoint_every // BLOCK) * BLOCK
     losses: list[float] = []
     start = time.perf_counter() - elapsed
     bar = tqdm(total=config.steps, initial=step, disable=not show_progressbar,
                desc=f"training {config.name}", unit="step")
-    while step < end:
-        n_batches = min(_BLOCK, end - step)
-        x, y = network_pairs(generator.generate(n_batches * config.batch_size), config,
-                             windows[(step // _BLOCK) % len(windows)])
+    for n_batches, (x, y) in drawn_blocks(generator, config, step, end, workers):
         for i in range(n_batches):
             rows = slice(i * config.batch_size, (i + 1) * config.batch_size)
             losses.append(float(model.train_on_batch(x[rows], y[rows])[0]))

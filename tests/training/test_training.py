@@ -115,6 +115,40 @@ def test_same_seed_same_weights_and_resume_continues(tmp_path, changes):
 
 
 @pytest.mark.slow
+def test_blocks_drawn_in_parallel_give_the_same_weights_and_resume(tmp_path):
+    config = tiny_config(draws="blocks")
+    alone = train(config, tmp_path / "alone", show_progressbar=False).model
+    train(config, tmp_path / "split", show_progressbar=False, stop_after=8, workers=2)
+    resumed = train(config, tmp_path / "split", show_progressbar=False, workers=2)
+    assert resumed.steps == 16
+    for a, b in zip(alone.get_weights(), resumed.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_each_block_has_its_own_spectra():
+    from hyperspy_eelspecnet.simulation.generator import SpectrumGenerator
+    from hyperspy_eelspecnet.training.draws import drawn_blocks
+
+    config = tiny_config(draws="blocks", steps=24)
+    generator = SpectrumGenerator(config.generator, seed=config.seed)
+    blocks = [x for _, (x, _) in drawn_blocks(generator, config, 0, 24)]
+    assert len(blocks) == 3 and not np.array_equal(blocks[0], blocks[1])
+    later = [x for _, (x, _) in drawn_blocks(generator, config, 8, 24)]
+    np.testing.assert_array_equal(later[0], blocks[1])  # a resumed run draws the same
+
+
+def test_a_single_stream_refuses_parallel_workers(tmp_path, capsys):
+    config = tiny_config()
+    with pytest.raises(ValueError, match="draws: blocks"):
+        train(config, tmp_path / "run", show_progressbar=False, workers=2)
+    path = tmp_path / "stream.yaml"
+    config.to_yaml(path)
+    assert main(["train", str(path), "--run-dir", str(tmp_path / "cli"), "--workers", "2"]) == 2
+    assert "draws: stream" in capsys.readouterr().err
+    assert not (tmp_path / "cli").exists()
+
+
+@pytest.mark.slow
 def test_mixed_bfloat16_trains_in_bfloat16_and_exports_float32_with_its_precision(tmp_path):
     import keras
 

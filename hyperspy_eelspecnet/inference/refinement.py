@@ -238,7 +238,8 @@ def refine_with_reference(spectra: np.ndarray, loss: np.ndarray, references: np.
     adjoint = transfer.conj()
 
     def blur(x, kernel):  # float32: each step's ratio is near 1, its error far below
-        return fft.irfft(fft.rfft(x, n_fft, axis=1) * kernel, n_fft, axis=1)[:, :channels]
+        return fft.irfft(fft.rfft(x, n_fft, axis=1, workers=-1) * kernel, n_fft, axis=1,
+                         workers=-1)[:, :channels]
 
     edges = blur(np.ones((len(refs), channels), np.float32), adjoint)
     estimate = np.maximum(np.nan_to_num(np.asarray(loss, np.float64)),

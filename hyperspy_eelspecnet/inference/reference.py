@@ -95,10 +95,15 @@ def reference_rows(reference: np.ndarray, n_spectra: int) -> np.ndarray:
     ref = np.asarray(reference, dtype=np.float64)
     if ref.ndim == 1:
         ref = ref[None, :]
-    if ref.ndim != 2 or ref.shape[0] not in (1, n_spectra) or ref.shape[1] < 2:
+    if ref.ndim != 2 or ref.shape[0] not in (1, n_spectra):
         raise ValueError(
             f"the reference has shape {np.shape(reference)}: give one spectrum of "
             f"shape (channels,) or one per spectrum, shape ({n_spectra}, channels)"
+        )
+    if ref.shape[1] < 2:
+        raise ValueError(
+            f"the reference has {ref.shape[1]} channel: a vacuum recording needs the "
+            "channels of its ZLP; give the whole recording, not one value"
         )
     if not np.all(np.isfinite(ref)):
         raise ValueError("the reference holds NaN or inf values: give a finite recording")

@@ -72,8 +72,9 @@ def test_one_reference_per_spectrum(tiny_reference_model, measured):
 @pytest.mark.parametrize(
     "bad, message",
     [(np.ones((4, 100)), r"shape \(4, 100\)"), (np.r_[1.0, np.nan, 2.0], "NaN or inf"),
-     (np.zeros(50), "total is not positive"), (np.ones((6, 1)), "one per spectrum")],
-    ids=["rows", "nan", "zero", "one-channel"],
+     (np.zeros(50), "total is not positive"), (np.ones((6, 1)), "1 channel: a vacuum"),
+     (np.ones(1), "1 channel: a vacuum")],
+    ids=["rows", "nan", "zero", "one-channel", "one-value"],
 )
 def test_unusable_references_are_refused_by_name(bad, message):
     with pytest.raises(ValueError, match=message):

@@ -28,7 +28,7 @@ BLOCK = 8
 #: Blocks each process draws ahead of the training.
 _AHEAD = 2
 
-#: The worker process's generator, built once per process and configuration.
+#: The worker process's generator, built once per process and generator configuration.
 _WORKER_GENERATOR: dict[str, SpectrumGenerator] = {}
 
 
@@ -86,23 +86,20 @@ def drawn_blocks(generator: SpectrumGenerator, config: TrainingConfig, step: int
         The first step to draw and the step to stop before.
     workers
         Processes that draw the blocks, for ``draws: blocks`` (1: this
-        one). The blocks are the same for any number.
+        one). The blocks are the same for any number; :func:`check_workers`
+        says whether a configuration allows them.
 
     Yields
     ------
     tuple
         The number of batches in the block and its (inputs, targets).
     """
-    check_workers(config, workers)
-    if config.draws == "stream":
-        for first, n_batches in block_sizes(step, end):
-            yield n_batches, block_pairs(generator, config, first, n_batches)
-    elif workers == 1:
-        for first, n_batches in block_sizes(step, end):
-            generator.rng = block_rng(config, first)
-            yield n_batches, block_pairs(generator, config, first, n_batches)
-    else:
+    if config.draws == "blocks" and workers > 1:
         yield from _parallel_blocks(config, step, end, workers)
+        return
+    draw = block_pairs if config.draws == "stream" else _seeded_block
+    for first, n_batches in block_sizes(step, end):
+        yield n_batches, draw(generator, config, first, n_batches)
 
 
 def check_workers(config: TrainingConfig, workers: int) -> None:
@@ -151,13 +148,18 @@ def _parallel_blocks(config: TrainingConfig, step: int, end: int, workers: int
             yield n_batches, result.get()
 
 
+def _seeded_block(generator: SpectrumGenerator, config: TrainingConfig, step: int,
+                  n_batches: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the block that starts at ``step`` from its own seed (``draws: blocks``)."""
+    generator.rng = block_rng(config, step)
+    return block_pairs(generator, config, step, n_batches)
+
+
 def _worker_block(config: TrainingConfig, step: int, n_batches: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw one block in a worker process, from the block's own seed."""
-    key = config.model_dump_json()
+    """Draw one block in a worker process, with the process's own generator."""
+    key = config.generator.model_dump_json()
     if key not in _WORKER_GENERATOR:
         _WORKER_GENERATOR.clear()
         _WORKER_GENERATOR[key] = SpectrumGenerator(config.generator, seed=config.seed)
-    generator = _WORKER_GENERATOR[key]
-    generator.rng = block_rng(config, step)
-    return block_pairs(generator, config, step, n_batches)
+    return _seeded_block(_WORKER_GENERATOR[key], config, step, n_batches)

@@ -32,7 +32,7 @@ import numpy as np
 from hyperspy_eelspecnet.inference.alignment import alignment_shifts, shift_spectra
 from hyperspy_eelspecnet.inference.value_scale import to_network
 from hyperspy_eelspecnet.models.card import Preprocessing
-from hyperspy_eelspecnet.restoration.richardson_lucy import richardson_lucy_kernel
+from hyperspy_eelspecnet.restoration.richardson_lucy import normalise_psf, richardson_lucy_kernel
 
 
 def check_reference_use(preprocessing: Preprocessing, has_reference: bool, model: str) -> None:
@@ -84,7 +84,10 @@ def reference_rows(reference: np.ndarray, n_spectra: int) -> np.ndarray:
     numpy.ndarray
         Float64 array of shape (n_spectra, m), or (1, m) where one
         reference serves all spectra (aligned, and given to
-        Richardson-Lucy, once for all).
+        Richardson-Lucy, once for all). Negative values, the noise about
+        zero of a dark-subtracted recording, count as 0, as
+        :func:`~hyperspy_eelspecnet.restoration.richardson_lucy.normalise_psf`
+        counts them for Richardson-Lucy.
 
     Raises
     ------
@@ -111,7 +114,7 @@ def reference_rows(reference: np.ndarray, n_spectra: int) -> np.ndarray:
     if np.any(totals <= 0):
         raise ValueError("a reference whose total is not positive cannot be normalised: "
                          "give the vacuum recording itself (counts, not a difference)")
-    return ref / totals[:, None]
+    return normalise_psf(ref)
 
 
 def network_input(normalised: np.ndarray, shifts: np.ndarray, length: int,

@@ -74,6 +74,25 @@ def test_reference_with_another_offset_and_length(reference_model, vacuum):
                                expected.data, rtol=1e-3, atol=1e-5 * expected.data.max())
 
 
+def test_dark_subtracted_reference_counts_its_negative_channels_as_zero(reference_model,
+                                                                      vacuum):
+    # A recording with its dark level subtracted: noise about zero in the tails, as
+    # the WS2 session's vacuum files have. Both methods read it as richardson_lucy
+    # does, its negative channels as zero, and the user's recording is left as it is.
+    s = eels_signal()
+    rng = np.random.default_rng(4)
+    level = np.median(vacuum.data)  # these test spectra's tails: a level, no loss peaks
+    dark = vacuum._deepcopy_with_new_data(
+        vacuum.data - level * (1 + 0.1 * rng.standard_normal(300)))
+    given = dark.data.copy()
+    assert (given < 0).sum() > 50
+    clipped = dark._deepcopy_with_new_data(np.clip(given, 0, None))
+    np.testing.assert_allclose(s.deconvolve_eelspecnet(reference_model, psf=dark).data,
+                               s.deconvolve_eelspecnet(reference_model, psf=clipped).data,
+                               rtol=1e-6, atol=1e-6 * s.data.max())
+    np.testing.assert_array_equal(dark.data, given)
+
+
 def test_reference_of_another_dispersion_is_refused_naming_both(tiny_reference_model, vacuum):
     other = vacuum.deepcopy()
     other.axes_manager.signal_axes[0].scale = 0.0052

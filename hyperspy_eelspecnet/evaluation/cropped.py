@@ -99,8 +99,14 @@ def _modes(rng: np.random.Generator) -> np.ndarray:
 
 
 def draw_subset(variant: str, response: np.ndarray, spectra: int,
-                rng: np.random.Generator) -> Measurement:
-    """Spectra of one variant (a key of :data:`VARIANTS`) through ``response``."""
+                rng: np.random.Generator,
+                zlp_counts: tuple[float, float] = ZLP_COUNTS) -> Measurement:
+    """Spectra of one variant (a key of :data:`VARIANTS`) through ``response``.
+
+    ``zlp_counts`` is the range of counts at the measured ZLP maximum,
+    drawn log-uniformly: the same ``rng`` draws the same truths at any
+    range.
+    """
     dispersion, channels, zlp_channel = VARIANTS[variant]
     pad = len(response)
     energy = extended_energy(channels, zlp_channel + rng.uniform(-0.5, 0.5, spectra),
@@ -108,7 +114,7 @@ def draw_subset(variant: str, response: np.ndarray, spectra: int,
     loss = np.array([sum(h * pseudo_voigt(e, c, w, 1.0) for c, w, h in _modes(rng))
                      for e in energy])
     return measure(energy, quasi_dirac(energy / dispersion), loss, response, pad,
-                   _log_uniform(rng, *ZLP_COUNTS, spectra), rng)
+                   _log_uniform(rng, *zlp_counts, spectra), rng)
 
 
 def score_spectra(restored: np.ndarray, reference: np.ndarray, energy: np.ndarray) -> Scores:

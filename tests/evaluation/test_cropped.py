@@ -20,11 +20,11 @@ pytestmark = pytest.mark.skipif(not REALDATA.exists(),
                                 reason="shared/realdata is not beside the project")
 
 
-def _subset(variant: str, spectra: int = 4):
+def _subset(variant: str, spectra: int = 4, zlp_counts=cropped.ZLP_COUNTS):
     dispersion = cropped.VARIANTS[variant][0]
     shape = load_response_shape(MAIN_RESPONSE, REALDATA)
     return cropped.draw_subset(variant, response_for(shape, cropped.RESOLUTION_EV / dispersion),
-                               spectra, subset_rng(3, variant))
+                               spectra, subset_rng(3, variant), zlp_counts)
 
 
 @pytest.mark.parametrize("variant", list(cropped.VARIANTS))
@@ -71,3 +71,15 @@ def test_richardson_lucys_best_is_chosen_spectrum_by_spectrum():
     np.testing.assert_array_equal(best["relative_rms"], [0.2, 0.1])
     np.testing.assert_array_equal(best["zero_stretch"], [3, 2])
     np.testing.assert_array_equal(best["iterations"], [10, 5])
+
+
+def test_another_dose_counts_the_same_truths_that_many_times_over():
+    # scripts/cropped_by_band.py tells a bias from noise by raising the dose.
+    variant = "441 ch, ZLP at 40"
+    low, high = cropped.ZLP_COUNTS
+    base = _subset(variant, 6)
+    dosed = _subset(variant, 6, (100 * low, 100 * high))
+    np.testing.assert_array_equal(dosed.energy, base.energy)
+    np.testing.assert_allclose(dosed.truth, 100 * base.truth, rtol=1e-9)  # in counts
+    ratio = dosed.measured.sum(axis=(1, 2)) / base.measured.sum(axis=(1, 2))
+    np.testing.assert_allclose(ratio, 100, rtol=0.05)

@@ -41,15 +41,9 @@ RL_ITERATIONS = (10, 50)
 
 
 def band_errors(restored: np.ndarray, truth: np.ndarray, energy: np.ndarray) -> list[float]:
-    """Median over the spectra of each band's RMS error, and the whole region's."""
-    scored = (energy >= cropped.REGION_EV[0]) & (energy <= cropped.REGION_EV[1])
-    top = np.where(scored, truth, -np.inf).max(1)
-    cells = []
-    for low, high in (*BANDS, cropped.REGION_EV):
-        band = (energy >= low) & (energy <= high)
-        squared = np.where(band, (restored - truth) ** 2, 0).sum(1) / band.sum(1)
-        cells.append(float(np.median(np.sqrt(squared) / top)))
-    return cells
+    """Median over the spectra of each band's figure, and of the whole region's."""
+    return [float(np.median(cropped.relative_rms(restored, truth, energy, band)))
+            for band in (*BANDS, cropped.REGION_EV)]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -63,11 +57,11 @@ def main(argv: list[str] | None = None) -> None:
     heads = [f"{a:g}-{b:g} eV" for a, b in BANDS] + ["whole"]
     print("| response | dose | method | " + " | ".join(heads) + " |")
     print("|---" * (len(heads) + 3) + "|")
+    responses = {name: response_for(load_response_shape(name, REALDATA),
+                                    cropped.RESOLUTION_EV / dispersion) for name in RESPONSES}
     low, high = cropped.ZLP_COUNTS
     for factor in args.dose_factor or [1.0]:
-        for name in RESPONSES:
-            response = response_for(load_response_shape(name, REALDATA),
-                                    cropped.RESOLUTION_EV / dispersion)
+        for name, response in responses.items():
             rng = subset_rng(EVALUATION_SEED, "cropped", name, VARIANT)
             measurement = cropped.draw_subset(VARIANT, response, cropped.SPECTRA, rng,
                                               (low * factor, high * factor))

@@ -122,10 +122,33 @@ def score_spectra(restored: np.ndarray, reference: np.ndarray, energy: np.ndarra
     restored = restored[:, 0]
     region = (energy >= REGION_EV[0]) & (energy <= REGION_EV[1])
     top = np.where(region, reference, -np.inf).max(1, keepdims=True)
-    squared = np.where(region, (restored - reference) ** 2, 0).sum(1) / region.sum(1)
     zeros = region & (reference > TRUTH_LEVEL * top) & (restored < ZERO_LEVEL * reference)
-    return {"relative_rms": np.sqrt(squared) / top[:, 0],
+    return {"relative_rms": relative_rms(restored, reference, energy),
             "zero_stretch": np.array([_longest_run(row) for row in zeros], dtype=float)}
+
+
+def relative_rms(restored: np.ndarray, reference: np.ndarray, energy: np.ndarray,
+                 band: tuple[float, float] = REGION_EV) -> np.ndarray:
+    """RMS of ``restored - reference`` over ``band`` (eV), over the reference's maximum.
+
+    Parameters
+    ----------
+    restored, reference, energy
+        Arrays of shape (n, channels); ``energy`` in eV from each ZLP.
+    band
+        The energies whose error is measured; the maximum is always taken
+        over :data:`REGION_EV`, so that the bands of one spectrum share it.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n,).
+    """
+    region = (energy >= REGION_EV[0]) & (energy <= REGION_EV[1])
+    top = np.where(region, reference, -np.inf).max(1)
+    inside = (energy >= band[0]) & (energy <= band[1])
+    squared = np.where(inside, (restored - reference) ** 2, 0).sum(1) / inside.sum(1)
+    return np.sqrt(squared) / top
 
 
 def _longest_run(flags: np.ndarray) -> int:
